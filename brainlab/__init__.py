@@ -1,0 +1,1 @@
+"""brainlab: brain-dynamics modelling on a JAX engine."""
