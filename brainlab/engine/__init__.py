@@ -12,3 +12,4 @@ from ._state import HiddenState, ParamState, RandomKeyState, State, StateError, 
 from ._autodiff import GradFunction, grad, value_and_grad
 from ._control import cond, for_loop, scan, while_loop
 from ._vmap import VmappedFunction, vmap
+from ._precision import default_float, precision

@@ -60,6 +60,7 @@ class JittedFunction:
         static_argnums: Sequence[int] = (),
         static_argnames: Sequence[str] = (),
         donate_states: bool = False,
+        precision: str | None = None,
     ):
         if not callable(fn):
             raise TypeError(f"be.jit: expected a function or bound method, got {type(fn).__name__}.")
@@ -67,6 +68,7 @@ class JittedFunction:
         self.static_argnums = tuple(sorted(static_argnums))
         self.static_argnames = tuple(static_argnames)
         self.donate_states = donate_states
+        self.precision = precision
         self.trace_count = 0
         self._cache: dict[Hashable, _Compiled] = {}
         functools.update_wrapper(self, fn, updated=())
@@ -82,7 +84,8 @@ class JittedFunction:
         bound = cache.get(id(self))
         if bound is None:
             bound = JittedFunction(
-                self.fn.__get__(obj, objtype), self.static_argnums, self.static_argnames, self.donate_states
+                self.fn.__get__(obj, objtype), self.static_argnums, self.static_argnames, self.donate_states,
+                self.precision,
             )
             cache[id(self)] = bound
         return bound
@@ -105,6 +108,14 @@ class JittedFunction:
         return args, kw
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.precision is not None:
+            from ._precision import precision
+
+            with precision(self.precision):
+                return self._call(*args, **kwargs)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         leaves, tree, static_pos, static_kw = self._split(args, kwargs)
         leaves = [jax.numpy.asarray(x) if not isinstance(x, (jax.Array, jxi.Tracer)) else x for x in leaves]
         try:
@@ -130,7 +141,7 @@ class JittedFunction:
         state_values = read_values(compiled.sj.states)
         outs, new = compiled.call(leaves, state_values)
         write_values(compiled.written_states, new)
-        return compiled.sj.unflatten(outs)
+        return jax.tree.map(wrap, compiled.sj.unflatten(outs))
 
 
 def jit(
@@ -139,6 +150,7 @@ def jit(
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
     donate_states: bool = False,
+    precision: str | None = None,
 ) -> Any:
     """Compile ``fn`` with XLA; States it reads or writes are found automatically in one trace.
 
@@ -151,6 +163,8 @@ def jit(
         static_argnums, static_argnames: arguments treated as compile-time constants (must be hashable).
         donate_states: let XLA reuse the memory of written States (faster for large States; their old
             buffers become invalid).
+        precision: ``'float64'`` to trace and run this function with 64-bit floats (thread-local, see
+            :func:`precision`); ``None`` uses the caller's context.
 
     Example:
         >>> import brainlab.engine as be
@@ -170,7 +184,7 @@ def jit(
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
     if fn is None:
-        return lambda f: JittedFunction(f, static_argnums, static_argnames, donate_states)
-    if isinstance(fn, JittedFunction):
+        return lambda f: JittedFunction(f, static_argnums, static_argnames, donate_states, precision)
+    if isinstance(fn, JittedFunction) and precision is None:
         return fn
-    return JittedFunction(fn, static_argnums, static_argnames, donate_states)
+    return JittedFunction(fn, static_argnums, static_argnames, donate_states, precision)

@@ -165,6 +165,8 @@ class State:
             value = jnp.asarray(value)
             if value.dtype == jnp.float64 and not jxi.x64_enabled():
                 value = value.astype(jnp.float32)
+            # a Python number gives a weakly typed array; a State's dtype is fixed, so make it strong
+            value = jax.lax.convert_element_type(value, value.dtype)
         elif not isinstance(value, jax.Array) and not hasattr(value, "shape"):
             raise TypeError(f"State: expected an array value, got {type(value).__name__}.")
         self._value = value
