@@ -62,7 +62,9 @@ class Array:
 
     def __init__(self, value: Any, dtype: Any = None):
         value = unwrap(value)
-        if not isinstance(value, jax.core.Tracer):
+        if isinstance(value, jax.Array) and dtype is None:
+            pass
+        elif not isinstance(value, jax.core.Tracer):
             value = jnp.asarray(value, dtype=dtype)
         elif dtype is not None:
             value = value.astype(dtype)

@@ -8,6 +8,7 @@ import weakref
 from typing import Any, Callable, Hashable, Sequence
 
 import jax
+import numpy as np
 
 from . import _jax_internals as jxi
 from ._array import wrap
@@ -18,6 +19,12 @@ __all__ = ["jit", "JittedFunction"]
 
 
 def _leaf_key(x: Any) -> Hashable:
+    if isinstance(x, jax.Array):
+        return (x.shape, x.dtype, x.weak_type)
+    if isinstance(x, (bool, int, float, complex)):
+        return type(x)  # Python scalars are weakly typed: their value never retraces
+    if isinstance(x, np.ndarray):
+        return (x.shape, x.dtype, False)
     a = jxi.abstract(x)
     return (tuple(a.shape), a.dtype, getattr(a, "weak_type", False))
 
@@ -40,8 +47,7 @@ class _Compiled:
     def states_unchanged(self) -> bool:
         for s, key in zip(self.sj.states, self.state_keys):
             v = s._value
-            a = jxi.abstract(v)
-            if (tuple(a.shape), a.dtype) != key:
+            if (tuple(v.shape), v.dtype) != key:
                 return False
         return True
 
@@ -117,7 +123,8 @@ class JittedFunction:
 
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         leaves, tree, static_pos, static_kw = self._split(args, kwargs)
-        leaves = [jax.numpy.asarray(x) if not isinstance(x, (jax.Array, jxi.Tracer)) else x for x in leaves]
+        leaves = [x if isinstance(x, (jax.Array, jxi.Tracer, bool, int, float, complex, np.ndarray))
+                  else jax.numpy.asarray(x) for x in leaves]
         try:
             key = (tree, tuple(_leaf_key(x) for x in leaves), static_pos, static_kw, jxi.x64_enabled())
             hash(key)
@@ -138,9 +145,15 @@ class JittedFunction:
             self.trace_count += 1
             compiled = _Compiled(sj, self.donate_states and not _STACK.levels)
             self._cache[key] = compiled
-        state_values = read_values(compiled.sj.states)
-        outs, new = compiled.call(leaves, state_values)
-        write_values(compiled.written_states, new)
+        if _STACK.levels:
+            outs, new = compiled.call(leaves, read_values(compiled.sj.states))
+            write_values(compiled.written_states, new)
+        else:
+            # top level: the compiled program returns exactly the States' shapes and dtypes (checked while
+            # tracing), so values are exchanged directly.
+            outs, new = compiled.call(leaves, [s._value for s in compiled.sj.states])
+            for s, v in zip(compiled.written_states, new):
+                s._value = v
         return jax.tree.map(wrap, compiled.sj.unflatten(outs))
 
 
