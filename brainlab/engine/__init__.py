@@ -13,3 +13,5 @@ from ._autodiff import GradFunction, grad, value_and_grad
 from ._control import cond, for_loop, scan, while_loop
 from ._vmap import VmappedFunction, vmap
 from ._precision import default_float, precision
+from . import random
+from ._integrators import odeint, sdeint, solve_adaptive

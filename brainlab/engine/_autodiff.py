@@ -12,7 +12,7 @@ from ._array import wrap
 from ._module import Module
 from ._state import State
 from ._toplevel import at_top_level, cached_jit
-from ._tracing import read_values, trace_stateful, write_values
+from ._tracing import flatten_args, read_values, trace_stateful, write_values
 
 __all__ = ["grad", "value_and_grad", "GradFunction"]
 
@@ -74,8 +74,8 @@ class GradFunction:
                 raise ValueError(f"be.grad({name}): argnums={self.argnums} but only {len(args)} positional "
                                  "arguments were given.")
         targets, arrange = _target_states(self.states)
-        args_leaves = [jax.tree.flatten(a) for a in args]
-        kw_leaves, kw_tree = jax.tree.flatten(kwargs)
+        args_leaves = [flatten_args(a) for a in args]
+        kw_leaves, kw_tree = flatten_args(kwargs)
         flat = [jnp.asarray(x) for l, _ in args_leaves for x in l] + [jnp.asarray(x) for x in kw_leaves]
         counts = [len(l) for l, _ in args_leaves]
 

@@ -100,14 +100,30 @@ class TraceLevel:
     def owns(self, state: "State") -> bool:
         return state._created_in is self
 
+    def _discover_through_stack(self, state: "State") -> None:
+        """Discover ``state`` in every enclosing level first, outermost first.
+
+        A State first touched inside a nested transform (a ``for_loop`` inside a ``vmap``) must enter the outer
+        traces too, so that its value inside the inner trace has the outer trace's (e.g. per-member) shape.
+        """
+        if id(state) in self._position:
+            return
+        levels = _STACK.levels
+        mine = next(i for i, lvl in enumerate(levels) if lvl is self)
+        start = 0
+        if state._created_in is not None:
+            start = next((i + 1 for i, lvl in enumerate(levels) if lvl is state._created_in), 0)
+        for lvl in levels[start:mine + 1]:
+            lvl.discover(state)
+
     def read(self, state: "State") -> Any:
         if not self.owns(state):
-            self.discover(state)
+            self._discover_through_stack(state)
         return state._value
 
     def write(self, state: "State", value: Any) -> None:
         if not self.owns(state):
-            self.discover(state)
+            self._discover_through_stack(state)
             self.written[self._position[id(state)]] = True
         state._value = value
 
@@ -214,6 +230,8 @@ class State:
                 )
             self._value = new
             return
+        if levels and not levels[-1].owns(self):
+            levels[-1]._discover_through_stack(self)  # compare against the traced (e.g. per-member) value
         new = self._checked(new)
         if isinstance(new, jxi.Tracer):
             trace = jxi.tracer_trace(new)
@@ -241,12 +259,6 @@ class State:
     def _checked(self, new: Any) -> Any:
         old = self._value
         old_shape, old_dtype = tuple(jnp.shape(old)), jnp.result_type(old)
-        if self._created_in is None:
-            levels = _STACK.levels
-            if levels and id(self) in levels[-1]._position:
-                # inside a vmap, the member's value has the batch axis removed
-                aval = levels[-1].input_avals[levels[-1]._position[id(self)]]
-                old_shape, old_dtype = tuple(aval.shape), aval.dtype
         new_shape = tuple(jnp.shape(new))
         new_dtype = jnp.result_type(new)
         if new_shape != old_shape:
@@ -290,11 +302,12 @@ class State:
     # conveniences ----------------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(jnp.shape(self._value))
+        """The shape of the value (inside ``vmap``: a member's shape, without the batch axis)."""
+        return tuple(jnp.shape(self.value if _STACK.levels else self._value))
 
     @property
     def dtype(self) -> np.dtype:
-        return jnp.result_type(self._value)
+        return jnp.result_type(self.value if _STACK.levels else self._value)
 
     @property
     def ndim(self) -> int:
