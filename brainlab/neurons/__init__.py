@@ -1,0 +1,50 @@
+r"""The neuron library: spiking and rate models, each declaring its equations, parameters and citation once.
+
+Every model is a :class:`~brainlab.engine.Module` built as ``Model(size, *, method=None, name=None, **params)``;
+parameters are ``ParamState``\ s (change them by plain assignment, ``neuron.gNa = 100.``, without recompiling),
+variables are ``HiddenState``\ s, and ``update(t, dt, I)`` advances one step.  ``vector_field(state, params, I)``
+is the pure right-hand side used by the analysis tools.
+
+============================ =========================================================================
+spiking, integrate-and-fire  :class:`LIF`, :class:`ExpIF`, :class:`AdEx`, :class:`QIF`, :class:`Izhikevich`
+spiking, conductance-based   :class:`HH`, :class:`WangBuzsaki`, :class:`MorrisLecar`
+spiking, dimensionless       :class:`FHN`, :class:`HindmarshRose`
+rate models                  :class:`WilsonCowan`, :class:`ThresholdLinear`
+surrogate gradients          :func:`spike_fn`, :class:`Sigmoid`, :class:`FastSigmoid`, :class:`Triangle`
+============================ =========================================================================
+"""
+
+from ._base import AbstractNeuron
+from ._exponential import AdEx, ExpIF
+from ._fitzhugh_nagumo import FHN
+from ._hh import HH
+from ._hindmarsh_rose import HindmarshRose
+from ._izhikevich import Izhikevich
+from ._lif import LIF
+from ._morris_lecar import MorrisLecar
+from ._qif import QIF
+from ._rate import ThresholdLinear, WilsonCowan
+from ._surrogate import SURROGATES, FastSigmoid, Sigmoid, Surrogate, Triangle, spike_fn
+from ._wang_buzsaki import WangBuzsaki
+
+__all__ = [
+    "AbstractNeuron",
+    "LIF",
+    "ExpIF",
+    "AdEx",
+    "QIF",
+    "Izhikevich",
+    "HH",
+    "WangBuzsaki",
+    "MorrisLecar",
+    "FHN",
+    "HindmarshRose",
+    "WilsonCowan",
+    "ThresholdLinear",
+    "spike_fn",
+    "Surrogate",
+    "Sigmoid",
+    "FastSigmoid",
+    "Triangle",
+    "SURROGATES",
+]
