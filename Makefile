@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks notebooks/00_index.ipynb
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) 00_index.ipynb
 
 test: setup
 	$(PY) -m pytest
