@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import functools
 import math
 
 import jax
@@ -36,14 +37,16 @@ def x64():
         yield
 
 
-def run_fixed(step, x0, t0, dt, n, *params):
-    """Apply ``step`` n times (n and dt traced, so one compilation serves every step size)."""
+@functools.lru_cache(maxsize=None)
+def fixed_runner(step):
+    """A compiled ``run(x0, dt, n, *params)`` applying ``step`` n times from t = 0; n and dt are traced, so one
+    compilation serves every step size."""
 
     @jax.jit
-    def go(x0, dt, n, params):
-        return jax.lax.fori_loop(0, n, lambda i, x: step(x, t0 + i * dt, dt, *params), x0)
+    def run(x0, dt, n, *params):
+        return jax.lax.fori_loop(0, n, lambda i, x: step(x, i * dt, dt, *params), x0)
 
-    return go(x0, dt, n, params)
+    return run
 
 
 def fitted_slope(dts, errors):
@@ -102,7 +105,7 @@ def test_measured_order_scalar(method, x64):
     T, x0 = 2.0, jnp.array([1.0, -0.3])
     ns = [16, 32, 64, 128]
     errs = [
-        float(jnp.max(jnp.abs(run_fixed(step, x0, 0.0, T / n, n) - forced_decay_exact(np.asarray(x0), T))))
+        float(jnp.max(jnp.abs(fixed_runner(step)(x0, T / n, n) - forced_decay_exact(np.asarray(x0), T))))
         for n in ns
     ]
     slope = fitted_slope([T / n for n in ns], errs)
@@ -123,7 +126,7 @@ def test_measured_order_joint_pytree(method, x64):
     ns = [32, 64, 128, 256]
     errs = []
     for n in ns:
-        s = run_fixed(step, s0, 0.0, T / n, n, gamma, omega)
+        s = fixed_runner(step)(s0, T / n, n, gamma, omega)
         assert set(s) == {"x", "y"}
         errs.append(max(abs(float(s[k]) - exact[k]) for k in s))
     slope = fitted_slope([T / n for n in ns], errs)
@@ -138,7 +141,7 @@ def test_exp_euler_exact_for_linear_systems(x64):
     T = 2.0
     exact = np.where(a != 0, (x0 + b / np.where(a != 0, a, 1)) * np.exp(a * T) - b / np.where(a != 0, a, 1), x0 + b * T)
     for n in (1, 3, 50):
-        x = run_fixed(step, x0, 0.0, T / n, n, a, b)
+        x = fixed_runner(step)(x0, T / n, n, a, b)
         np.testing.assert_allclose(x, exact, rtol=1e-12, atol=1e-12)
 
 
@@ -161,10 +164,10 @@ def test_exp_euler_exact_on_hh_gating_at_large_step(x64):
     tau, minf = 1 / (al + be), al / (al + be)
     T, n = 5.0, 5  # dt = 1 ms is several times tau_m: forward Euler diverges here
     exact = minf + (m0 - minf) * np.exp(-T / tau)
-    v_out, m_out = run_fixed(odeint(hh, "exp_euler"), (v, m0), 0.0, T / n, n)
+    v_out, m_out = fixed_runner(odeint(hh, "exp_euler"))((v, m0), T / n, n)
     np.testing.assert_allclose(m_out, exact, rtol=1e-12)
     np.testing.assert_array_equal(v_out, v)
-    _, m_euler = run_fixed(odeint(hh, "euler"), (v, m0), 0.0, T / n, n)
+    _, m_euler = fixed_runner(odeint(hh, "euler"))((v, m0), T / n, n)
     assert np.max(np.abs(m_euler - exact)) > 1.0
 
 
@@ -189,9 +192,7 @@ def test_float32_state_stays_float32_with_float64_inputs(method, x64):
     step = odeint(lambda s, t, k: (-k * s[0], k * s[0] - s[1]), method)
     s0 = (jnp.ones(3, jnp.float32), jnp.zeros(3, jnp.float64))
     k = jnp.array(0.5, jnp.float64)
-    out = step(s0, jnp.array(0.0, jnp.float64), jnp.array(0.1, jnp.float64), k)
-    assert [o.dtype for o in out] == [jnp.float32, jnp.float64]
-    out = jax.jit(step)(s0, 0.0, 0.1, k)
+    out = jax.jit(step)(s0, jnp.array(0.0, jnp.float64), jnp.array(0.1, jnp.float64), k)
     assert [o.dtype for o in out] == [jnp.float32, jnp.float64]
 
 
@@ -206,15 +207,16 @@ def test_default_float32_state_and_weak_python_scalars():
 def test_jit_vmap_and_grad(method, x64):
     step = odeint(lambda x, t, k: -k * x, method)
     x0s = jnp.array([0.5, 1.0, 2.0])
-    batched = jax.vmap(lambda x: step(x, 0.0, 0.1, 0.7))(x0s)
-    np.testing.assert_allclose(batched, jnp.stack([jax.jit(step)(x, 0.0, 0.1, 0.7) for x in x0s]), rtol=1e-15)
+    batched = jax.jit(jax.vmap(lambda x: step(x, 0.0, 0.1, 0.7)))(x0s)
+    single = jax.jit(step)
+    np.testing.assert_allclose(batched, jnp.stack([single(x, 0.0, 0.1, 0.7) for x in x0s]), rtol=1e-15)
 
     k, dt, n, x0 = 0.7, 0.1, 20, 1.3
 
     def final(k):
         return jax.lax.fori_loop(0, n, lambda i, x: step(x, i * dt, dt, k), jnp.array(x0))
 
-    g = float(jax.grad(final)(k))
+    g = float(jax.jit(jax.grad(final))(k))
     z = -k * dt  # amplification factor R(z) of each method on dx/dt = -k x
     R, dR = {
         "rk4": (1 + z + z**2 / 2 + z**3 / 6 + z**4 / 24, 1 + z + z**2 / 2 + z**3 / 6),
@@ -253,7 +255,7 @@ def test_wrong_structure_shape_and_dtype_are_explained():
     def column(v, t):
         return -v[:, None]
 
-    with pytest.raises(ValueError, match=r"column returned derivatives of shape \(3, 1\) for the state leaf x of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"column returned derivatives of shape \(3, 1\) for the state leaf x of"):
         odeint(column)(jnp.zeros(3), 0.0, 0.1)
 
     with pytest.raises(TypeError, match=r"state leaf x\[1\] has dtype int32.*pass floats"):
@@ -324,8 +326,11 @@ def test_adaptive_matches_scipy_on_lorenz(x64):
     args = (10.0, 28.0, 8 / 3)
     u0 = np.array([1.0, 1.0, 1.0])
     ts = np.linspace(0, 1.0, 11)
-    ref = scipy.integrate.solve_ivp(lambda t, u: np.asarray(lorenz(u, t, *args)), (0, 1.0), u0, method="DOP853",
-                                    rtol=1e-13, atol=1e-13, t_eval=ts).y.T
+    s, r, b = args
+    ref = scipy.integrate.solve_ivp(
+        lambda t, u: [s * (u[1] - u[0]), u[0] * (r - u[2]) - u[1], u[0] * u[1] - b * u[2]],
+        (0, 1.0), u0, method="DOP853", rtol=1e-13, atol=1e-13, t_eval=ts,
+    ).y.T
     sol = solve_adaptive(lorenz, jnp.asarray(u0), (0.0, 1.0), *args, rtol=1e-11, atol=1e-11, ts=ts)
     np.testing.assert_allclose(sol.xs, ref, rtol=1e-7, atol=1e-7)
 
@@ -336,8 +341,8 @@ def test_adaptive_error_falls_with_rtol(method, x64):
     solve = jax.jit(lambda rtol: solve_adaptive(van_der_pol, (jnp.array(2.0), jnp.array(0.0)), (0.0, 5.0), 1.0,
                                                 method=method, rtol=rtol, atol=rtol * 1e-2))
     errs, steps = [], []
-    for rtol in (1e-4, 1e-6, 1e-8, 1e-10):
-        sol = solve(rtol)  # tolerances may be traced: one compilation for all four
+    for rtol in (1e-4, 1e-6, 1e-8, 1e-10):  # the tolerances are traced: one compilation serves all four
+        sol = solve(rtol)
         errs.append(float(np.max(np.abs(np.stack(sol.xs)[:, -1] - ref))))
         steps.append(int(sol.n_steps))
     assert all(e2 < e1 for e1, e2 in zip(errs, errs[1:])), errs
@@ -388,8 +393,38 @@ def test_adaptive_under_jit_vmap_and_backwards(x64):
     np.testing.assert_allclose(back.xs, np.exp([0.0, 1.0, 2.0]), rtol=1e-9)
 
     # forward-mode sensitivity d x(3) / d tau through the while loop
-    dx = jax.jacfwd(lambda tau: solve(jnp.array(1.0), tau).xs[-1])(2.0)
+    _, dx = jax.jvp(lambda tau: solve(jnp.array(1.0), tau).xs[-1], (2.0,), (1.0,))
     assert float(dx) == pytest.approx(3.0 / 4.0 * math.exp(-1.5), rel=1e-8)
+
+
+def test_adaptive_sees_current_globals_and_compiles_once_under_jit(x64):
+    setting = {"target": 2.0}
+    calls = []
+
+    def relax(x, t, rate, model):  # dx/dt = rate (target - x); model may be any Python object
+        calls.append(1)
+        return rate * (model["target"] - x)
+
+    first = solve_adaptive(relax, jnp.array(0.0), (0.0, 1.0), 3.0, setting, rtol=1e-10, atol=1e-12)
+    assert float(first.xs[0]) == pytest.approx(2 * (1 - math.exp(-3)), rel=1e-8)
+    setting["target"] = -1.0  # no stale cache: the next call traces f again and sees the new value
+    second = solve_adaptive(relax, jnp.array(0.0), (0.0, 1.0), 3.0, setting, rtol=1e-10, atol=1e-12)
+    assert float(second.xs[0]) == pytest.approx(-(1 - math.exp(-3)), rel=1e-8)
+
+    solve = jax.jit(lambda x0, rate: solve_adaptive(relax, x0, (0.0, 1.0), rate, setting, rtol=1e-10, atol=1e-12))
+    calls.clear()
+    a = solve(jnp.array(0.0), 3.0)
+    n_traced = len(calls)
+    b = solve(jnp.array(1.0), 0.5)  # new values for traced arguments: no new trace
+    assert len(calls) == n_traced > 0
+    assert float(a.xs[0]) == pytest.approx(-(1 - math.exp(-3)), rel=1e-8)
+    assert float(b.xs[0]) == pytest.approx(-1 + 2 * math.exp(-0.5), rel=1e-8)
+
+
+def test_adaptive_in_float32_keeps_dtype():
+    sol = solve_adaptive(lambda x, t: -x, jnp.ones(2, jnp.float32), (0.0, 2.0), rtol=1e-5, atol=1e-7)
+    assert sol.xs.dtype == jnp.float32 and sol.ts.dtype == jnp.float32 and bool(sol.success)
+    np.testing.assert_allclose(sol.xs[0], math.exp(-2.0), rtol=5e-5)
 
 
 def test_adaptive_keeps_partial_results_when_max_steps_is_hit(x64):
@@ -471,7 +506,10 @@ def _sde_runner(step, x0, T, *params):
 @pytest.mark.parametrize("method, calculus, order", [("euler", "ito", 0.5), ("milstein", "ito", 1.0),
                                                      ("heun", "stratonovich", 1.0)])
 def test_strong_order_on_geometric_brownian_motion(method, calculus, order, x64):
-    """dX = mu X dt + sigma X dW (Ito: X_T = X0 exp((mu - sigma^2/2) T + sigma W_T); Stratonovich: without -sigma^2/2)."""
+    """dX = mu X dt + sigma X dW; Ito: X_T = X0 exp((mu - sigma^2/2) T + sigma W_T), Stratonovich: without -sigma^2/2.
+
+    The exact solution uses the same Brownian path as the schemes (Kloeden & Platen 1992, Sec. 4.4; Higham 2001).
+    """
     mu, sigma, T, x0 = 1.5, 1.0, 1.0, 1.0
     step = sdeint(lambda x, t: mu * x, lambda x, t: sigma * x, method)
     assert step.calculus == calculus and step.strong_order == order
@@ -541,12 +579,13 @@ def test_sde_increments_are_gaussian_with_variance_dt(x64):
 
 def test_sde_dtype_jit_vmap_and_grad(x64):
     step = sdeint(lambda x, t, s: -x, lambda x, t, s: s * x, "milstein")
+    step_jit = jax.jit(step)
     x = jnp.ones(5, jnp.float32)
-    out = step(x, 0.0, jnp.array(0.01, jnp.float64), jnp.array(0.2, jnp.float64), key=jax.random.key(0))
+    out = step_jit(x, 0.0, jnp.array(0.01, jnp.float64), jnp.array(0.2, jnp.float64), key=jax.random.key(0))
     assert out.dtype == jnp.float32
     keys = jax.random.split(jax.random.key(1), 4)
     batched = jax.jit(jax.vmap(lambda k: step(jnp.ones(2), 0.0, 0.01, 0.2, key=k)))(keys)
-    np.testing.assert_allclose(batched[1], step(jnp.ones(2), 0.0, 0.01, 0.2, key=keys[1]), rtol=1e-14)
+    np.testing.assert_allclose(batched[1], step_jit(jnp.ones(2), 0.0, 0.01, 0.2, key=keys[1]), rtol=1e-14)
     # gradient of one Milstein step with respect to sigma against the analytic derivative
     dW = jnp.array(0.07)
     dt = 0.01

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +14,6 @@ from ._embedded_tableaus import ADAPTIVE_METHODS
 from ._solution import AdaptiveSolution
 from ._tree import PyTree, as_state, callable_name
 
-_TRACED = object()  # marks, in the static description of params, the leaves passed to the compiled loop as arrays
-
 
 def _concrete(value: Any) -> np.ndarray | None:
     """``value`` as a NumPy array, or ``None`` when it is traced (inside ``jax.jit``)."""
@@ -24,31 +21,6 @@ def _concrete(value: Any) -> np.ndarray | None:
         return np.asarray(value)
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         return None
-
-
-def _split_params(params: tuple[Any, ...]) -> tuple[Any, list[Any]]:
-    """Separate array parameters (traced: new values reuse the compilation) from the rest (constants)."""
-    leaves, treedef = jax.tree.flatten(params)
-    spec, arrays = [], []
-    for leaf in leaves:
-        if isinstance(leaf, (jax.Array, np.ndarray)):
-            spec.append(_TRACED)
-            arrays.append(leaf)
-        else:
-            spec.append(leaf)
-    return (treedef, tuple(spec)), arrays
-
-
-def _merge_params(spec: Any, arrays: list[Any]) -> tuple[Any, ...]:
-    treedef, leaves = spec
-    it = iter(arrays)
-    return treedef.unflatten([next(it) if leaf is _TRACED else leaf for leaf in leaves])
-
-
-@functools.partial(jax.jit, static_argnames=("f", "method", "max_steps", "who", "spec"))
-def _solve_compiled(x0, t0, t1, out_t, arrays, rtol, atol, dt0, *, f, method, max_steps, who, spec):  # type: ignore[no-untyped-def]
-    params = _merge_params(spec, arrays)
-    return integrate_adaptive(f, ADAPTIVE_METHODS[method], max_steps, who, x0, t0, t1, out_t, params, rtol, atol, dt0)
 
 
 def solve_adaptive(
@@ -95,9 +67,10 @@ def solve_adaptive(
     differentiation (``jax.jvp``, ``jax.jacfwd``); reverse-mode ``jax.grad`` through it is not supported by JAX's
     while loop: differentiate a fixed-step :func:`odeint` scan instead.
 
-    Compilation is cached per ``f``: parameters that are arrays (``jax`` or NumPy) and ``x0``, ``t_span``, ``ts``,
-    ``rtol``, ``atol`` are traced, so calling again with new values reuses the compiled loop; parameters that are
-    Python numbers or other objects are compile-time constants (a new value compiles again).
+    Each call traces ``f`` afresh, so it always sees the current values of globals and attributes, and compiles
+    the loop (of the order of a second).  To solve repeatedly, wrap the call in ``jax.jit`` and pass what changes
+    as arguments: ``solve = jax.jit(lambda x0, I: solve_adaptive(f, x0, (0.0, 100.0), I))`` compiles once for all
+    values of ``x0`` and the array ``I``.
 
     Use float64 for tight tolerances (``with jax.enable_x64(True): ...``): in float32, ``rtol`` below about
     1e-6 cannot be met and the solver stops with ``STEP_TOO_SMALL``.  Explicit pairs are inefficient on stiff
@@ -147,15 +120,8 @@ def solve_adaptive(
         raise ValueError(f"{who}: ts must be a non-empty 1-D array of output times, got shape {out_t.shape}.")
     _check_output_times(who, t0, t1, out_t)
 
-    spec, arrays = _split_params(params)
-    try:
-        hash((f, spec))
-    except TypeError:  # an unhashable f or parameter: run uncached (compiled afresh on every call)
-        return integrate_adaptive(
-            f, ADAPTIVE_METHODS[method], max_steps, who, x0, t0, t1, out_t, params, rtol, atol, dt0
-        )
-    return _solve_compiled(
-        x0, t0, t1, out_t, arrays, rtol, atol, dt0, f=f, method=method, max_steps=max_steps, who=who, spec=spec
+    return integrate_adaptive(
+        f, ADAPTIVE_METHODS[method], max_steps, who, x0, t0, t1, out_t, params, rtol, atol, dt0
     )
 
 

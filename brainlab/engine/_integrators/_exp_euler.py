@@ -37,7 +37,9 @@ class ExponentialEuler(AbstractODEMethod):
 
     which tends to forward Euler as :math:`a_i \to 0`.  It is exact for :math:`\dot x = a x + b` with constant
     :math:`a, b`, and hence for a gating variable :math:`\dot m = \alpha(V)(1 - m) - \beta(V) m` at fixed
-    :math:`V`, and stays stable for stiff linear parts at any :math:`\Delta t`; its global order is 1.
+    :math:`V`, and stays stable for stiff linear parts at any :math:`\Delta t`; its global order is 1.  Its
+    gain is stability, not always accuracy: on a spiking Hodgkin-Huxley neuron its error constant for :math:`V` can
+    be larger than forward Euler's at the same step.
 
     Assumption: the system is *elementwise in each variable*: element :math:`n` of :math:`f_i` depends on element
     :math:`n` of :math:`x_i` only (other variables may enter freely), as for a population of neurons.  Coupling

@@ -25,10 +25,12 @@ class ODEIntegrator:
 
     @property
     def name(self) -> str:
+        """The method's registry name."""
         return self.method.name
 
     @property
     def order(self) -> int:
+        """Global order of accuracy of the method."""
         return self.method.order
 
     def __call__(self, x: PyTree, t: Any, dt: Any, *params: Any) -> PyTree:

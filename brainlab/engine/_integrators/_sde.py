@@ -56,10 +56,25 @@ class SDEIntegrator:
         self.method = method
         self.noise = noise
 
-    name = property(lambda self: self.method.name)
-    calculus = property(lambda self: self.method.calculus)
-    strong_order = property(lambda self: self.method.strong_order)
-    weak_order = property(lambda self: self.method.weak_order)
+    @property
+    def name(self) -> str:
+        """The scheme's registry name."""
+        return self.method.name
+
+    @property
+    def calculus(self) -> str:
+        """``'ito'`` or ``'stratonovich'``: the stochastic integral the scheme converges to."""
+        return self.method.calculus
+
+    @property
+    def strong_order(self) -> float:
+        """Pathwise (strong) order of convergence for diagonal, elementwise noise."""
+        return self.method.strong_order
+
+    @property
+    def weak_order(self) -> float:
+        """Order of convergence of expectations (weak order)."""
+        return self.method.weak_order
 
     def __call__(
         self, x: PyTree, t: Any, dt: Any, *params: Any, key: jax.Array | None = None, dW: PyTree | None = None
@@ -95,7 +110,12 @@ class SDEIntegrator:
         )
 
 
-def sdeint(f: Callable[..., PyTree], g: Callable[..., PyTree], method: str = "euler", noise: str = "diagonal") -> SDEIntegrator:
+def sdeint(
+    f: Callable[..., PyTree],
+    g: Callable[..., PyTree],
+    method: str | AbstractSDEMethod = "euler",
+    noise: str = "diagonal",
+) -> SDEIntegrator:
     r"""Make a fixed-step integrator for the SDE :math:`dx = f(x, t, \theta)\,dt + g(x, t, \theta)\,dW`.
 
     Args:

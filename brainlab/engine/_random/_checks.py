@@ -46,9 +46,9 @@ def param(x: Any) -> Any:
         x = x.value
     x = unwrap(x)
     if isinstance(x, (list, tuple)):
-        x = np.asarray([unwrap(v) for v in x]) if not any(isinstance(v, jxi.Tracer) for v in x) else jnp.stack(
-            [jnp.asarray(unwrap(v)) for v in x]
-        )
+        items = jax.tree.map(unwrap, list(x), is_leaf=lambda v: isinstance(v, Array))
+        traced = any(isinstance(v, jxi.Tracer) for v in jax.tree.leaves(items))
+        x = jnp.asarray(items) if traced else np.asarray(items)
     return x
 
 

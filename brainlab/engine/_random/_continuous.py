@@ -97,14 +97,20 @@ class ContinuousSamplers(KeyedGenerator):
 
         Example:
             >>> import brainlab.engine as be
-            >>> x = be.random.random(1000)
+            >>> x = be.random.random(4000)
             >>> bool((x >= 0).all() and (x < 1).all())
             True
         """
         return self._draw_float("random", size, (0.0, 1.0), _uniform)
 
     def random_sample(self, size: Size = None) -> Array:
-        """The same as :meth:`random` (numpy's older name)."""
+        """The same as :meth:`random` (numpy's older name).
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.random_sample((2, 3)).shape
+            (2, 3)
+        """
         return self._draw_float("random_sample", size, (0.0, 1.0), _uniform)
 
     def uniform(self, low: ArrayLike = 0.0, high: ArrayLike = 1.0, size: Size = None) -> Array:
@@ -118,7 +124,7 @@ class ContinuousSamplers(KeyedGenerator):
 
         Example:
             >>> import brainlab.engine as be
-            >>> v0 = be.random.uniform(-70.0, -50.0, size=100)   # initial voltages in mV
+            >>> v0 = be.random.uniform(-70.0, -50.0, size=4000)   # initial voltages of 4000 neurons, mV
             >>> bool((v0 >= -70).all() and (v0 < -50).all())
             True
 
@@ -139,7 +145,14 @@ class ContinuousSamplers(KeyedGenerator):
         return self._draw_float("randn", shape, (0.0, 1.0), _normal)
 
     def standard_normal(self, size: Size = None) -> Array:
-        r"""Standard normal samples, density :math:`e^{-x^2/2}/\sqrt{2\pi}`; ``size`` is the output shape."""
+        r"""Standard normal samples, density :math:`e^{-x^2/2}/\sqrt{2\pi}`; ``size`` is the output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> z = be.random.standard_normal(4000)
+            >>> bool(abs(float(z.mean())) < 0.1)
+            True
+        """
         return self._draw_float("standard_normal", size, (0.0, 1.0), _normal)
 
     def normal(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, size: Size = None) -> Array:
@@ -201,7 +214,7 @@ class ContinuousSamplers(KeyedGenerator):
 
         Example:
             >>> import brainlab.engine as be
-            >>> w = be.random.truncated_normal(0.0, 1.0, size=1000, loc=0.5, scale=0.5)   # weights in [0, 1]
+            >>> w = be.random.truncated_normal(0.0, 1.0, size=4000, loc=0.5, scale=0.5)   # weights in [0, 1]
             >>> bool((w >= 0).all() and (w <= 1).all())
             True
 
@@ -227,6 +240,11 @@ class ContinuousSamplers(KeyedGenerator):
 
         Args:
             loc: :math:`\mu`.  scale: :math:`b \ge 0`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.laplace(0.0, 2.0, size=4000).shape
+            (4000,)
         """
         C.check_nonnegative(self._where("laplace"), "scale", C.param(scale))
         return self._draw_float("laplace", size, (loc, scale), _laplace)
@@ -236,6 +254,11 @@ class ContinuousSamplers(KeyedGenerator):
 
         Args:
             loc: :math:`\mu`.  scale: :math:`s \ge 0`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.logistic(0.0, 1.0, size=4000).shape
+            (4000,)
         """
         C.check_nonnegative(self._where("logistic"), "scale", C.param(scale))
         return self._draw_float("logistic", size, (loc, scale), _logistic)
@@ -245,12 +268,23 @@ class ContinuousSamplers(KeyedGenerator):
 
         Args:
             loc: :math:`\mu`.  scale: :math:`\beta \ge 0`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.gumbel(0.0, 1.0, size=4000).shape
+            (4000,)
         """
         C.check_nonnegative(self._where("gumbel"), "scale", C.param(scale))
         return self._draw_float("gumbel", size, (loc, scale), _gumbel)
 
     def standard_cauchy(self, size: Size = None) -> Array:
-        r"""Standard Cauchy samples, density :math:`1/(\pi(1 + x^2))` (no mean, no variance)."""
+        r"""Standard Cauchy samples, density :math:`1/(\pi(1 + x^2))` (no mean, no variance).
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.standard_cauchy(4000).shape
+            (4000,)
+        """
         return self._draw_float("standard_cauchy", size, (), _standard_cauchy)
 
     def triangular(self, left: ArrayLike, mode: ArrayLike, right: ArrayLike, size: Size = None) -> Array:
@@ -262,6 +296,12 @@ class ContinuousSamplers(KeyedGenerator):
 
         Args:
             left, mode, right: :math:`l \le m \le r` with :math:`l < r`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> x = be.random.triangular(-1.0, 0.5, 2.0, size=4000)
+            >>> bool((x >= -1).all() and (x <= 2).all())
+            True
         """
         where = self._where("triangular")
         left, mode, right = C.param(left), C.param(mode), C.param(right)

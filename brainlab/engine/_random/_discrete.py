@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _jax_internals as jxi
-from .._array import Array, unwrap
+from .._array import Array
 from .._state import State
 from . import _checks as C
 from ._base import KeyedGenerator, compiled
@@ -273,7 +273,7 @@ class DiscreteSamplers(KeyedGenerator):
 
         Example:
             >>> import brainlab.engine as be
-            >>> spikes = be.random.bernoulli(20.0 * 0.1e-3, size=1000)   # 20 Hz Poisson spikes, dt = 0.1 ms
+            >>> spikes = be.random.bernoulli(20.0 * 0.1e-3, size=4000)   # 20 Hz Poisson spikes, dt = 0.1 ms
             >>> spikes.dtype
             dtype('bool')
         """
@@ -322,6 +322,12 @@ class DiscreteSamplers(KeyedGenerator):
 
         Args:
             p: the success probability in :math:`(0, 1]`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> trials = be.random.geometric(0.25, size=4000)   # attempts until the first success
+            >>> bool((trials >= 1).all())
+            True
         """
         C.check_probability(self._where("geometric"), "p", C.param(p), allow_zero=False)
         return self._draw_int("geometric", size, (p,), _geometric)

@@ -74,7 +74,9 @@ class MultivariateSamplers(KeyedGenerator):
         if method not in _METHODS:
             raise ValueError(f"{where}: argument `method` must be one of {_METHODS}, got {method!r}.")
         if check_valid not in ("raise", "warn", "ignore"):
-            raise ValueError(f"{where}: argument `check_valid` must be 'raise', 'warn' or 'ignore', got {check_valid!r}.")
+            raise ValueError(
+                f"{where}: argument `check_valid` must be 'raise', 'warn' or 'ignore', got {check_valid!r}."
+            )
         mean, cov = C.param(mean), C.param(cov)
         mshape, cshape = tuple(jnp.shape(mean)), tuple(jnp.shape(cov))
         if len(mshape) < 1 or len(cshape) < 2 or cshape[-2:] != (mshape[-1], mshape[-1]):

@@ -82,15 +82,21 @@ class PositiveSamplers(KeyedGenerator):
 
         Example:
             >>> import brainlab.engine as be
-            >>> isi = be.random.exponential(1000.0 / 20.0, size=500)   # 20 Hz Poisson ISIs, in ms
+            >>> isi = be.random.exponential(1000.0 / 20.0, size=4000)   # 20 Hz Poisson ISIs, in ms
             >>> isi.shape
-            (500,)
+            (4000,)
         """
         C.check_nonnegative(self._where("exponential"), "scale", C.param(scale))
         return self._draw_float("exponential", size, (scale,), _exponential)
 
     def standard_exponential(self, size: Size = None) -> Array:
-        r"""Exponential samples with mean 1, density :math:`e^{-x}`."""
+        r"""Exponential samples with mean 1, density :math:`e^{-x}`.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> bool((be.random.standard_exponential(4000) >= 0).all())
+            True
+        """
         return self._draw_float("standard_exponential", size, (1.0,), _exponential)
 
     def gamma(self, shape: ArrayLike, scale: ArrayLike = 1.0, size: Size = None) -> Array:
@@ -116,7 +122,13 @@ class PositiveSamplers(KeyedGenerator):
         return self._draw_float("gamma", size, (shape, scale), _gamma)
 
     def standard_gamma(self, shape: ArrayLike, size: Size = None) -> Array:
-        r"""Gamma samples with scale 1, density :math:`x^{k - 1} e^{-x} / \Gamma(k)`, :math:`k \ge 0`."""
+        r"""Gamma samples with scale 1, density :math:`x^{k - 1} e^{-x} / \Gamma(k)`, :math:`k \ge 0`.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.standard_gamma(2.0, size=4000).shape
+            (4000,)
+        """
         C.check_nonnegative(self._where("standard_gamma"), "shape", C.param(shape))
         return self._draw_float("standard_gamma", size, (shape, 1.0), _gamma)
 
@@ -138,13 +150,25 @@ class PositiveSamplers(KeyedGenerator):
         return self._draw_float("beta", size, (a, b), _beta, compile=False)
 
     def chisquare(self, df: ArrayLike, size: Size = None) -> Array:
-        r"""Chi-square samples with :math:`\nu > 0` degrees of freedom: :math:`2\,\mathrm{Gamma}(\nu/2, 1)`."""
+        r"""Chi-square samples with :math:`\nu > 0` degrees of freedom: :math:`2\,\mathrm{Gamma}(\nu/2, 1)`.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> bool((be.random.chisquare(3.0, size=4000) >= 0).all())
+            True
+        """
         df = C.param(df)
         C.check_positive(self._where("chisquare"), "df", df)
         return self._draw_float("chisquare", size, (df / 2, 2.0), _gamma)
 
     def standard_t(self, df: ArrayLike, size: Size = None) -> Array:
-        r"""Student's t samples, density :math:`\propto (1 + x^2/\nu)^{-(\nu + 1)/2}`, :math:`\nu > 0`."""
+        r"""Student's t samples, density :math:`\propto (1 + x^2/\nu)^{-(\nu + 1)/2}`, :math:`\nu > 0`.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> be.random.standard_t(4.0, size=4000).shape
+            (4000,)
+        """
         C.check_positive(self._where("standard_t"), "df", C.param(df))
         return self._draw_float("standard_t", size, (df,), _standard_t, compile=False)
 
@@ -153,6 +177,11 @@ class PositiveSamplers(KeyedGenerator):
 
         Args:
             dfnum, dfden: positive degrees of freedom :math:`d_1, d_2`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> bool((be.random.f(5.0, 8.0, size=4000) > 0).all())
+            True
         """
         where = self._where("f")
         C.check_positive(where, "dfnum", C.param(dfnum))
@@ -167,6 +196,11 @@ class PositiveSamplers(KeyedGenerator):
 
         Args:
             a: the shape :math:`a > 0`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> bool((be.random.pareto(3.0, size=4000) >= 0).all())
+            True
         """
         C.check_positive(self._where("pareto"), "a", C.param(a))
         return self._draw_float("pareto", size, (a,), _pareto)
@@ -176,6 +210,11 @@ class PositiveSamplers(KeyedGenerator):
 
         Args:
             a: the shape :math:`a \ge 0` (``a = 0`` gives 0, as in numpy).  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> bool((be.random.weibull(1.5, size=4000) >= 0).all())
+            True
         """
         C.check_nonnegative(self._where("weibull"), "a", C.param(a))
         return self._draw_float("weibull", size, (a,), _weibull)
@@ -185,6 +224,11 @@ class PositiveSamplers(KeyedGenerator):
 
         Args:
             scale: :math:`\sigma \ge 0`.  size: output shape.
+
+        Example:
+            >>> import brainlab.engine as be
+            >>> bool((be.random.rayleigh(2.0, size=4000) >= 0).all())
+            True
         """
         C.check_nonnegative(self._where("rayleigh"), "scale", C.param(scale))
         return self._draw_float("rayleigh", size, (scale,), _rayleigh)
