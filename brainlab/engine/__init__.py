@@ -14,4 +14,13 @@ from ._control import cond, for_loop, scan, while_loop
 from ._vmap import VmappedFunction, vmap
 from ._precision import default_float, precision
 from . import random
-from ._integrators import odeint, sdeint, solve_adaptive
+from ._integrators import ODE_METHODS, SDE_METHODS, AdaptiveSolution, odeint, sdeint, solve_adaptive
+from ._event import (
+    csr_matvec,
+    delay_push,
+    delayed,
+    event_csr_matvec,
+    event_fixedprob_onthefly,
+    fixedprob_onthefly_csr,
+    numba_status,
+)
