@@ -29,6 +29,7 @@ _LAZY_MODULES = {
     "synapses": "brainlab.synapses",
     "outputs": "brainlab.outputs",
     "inputs": "brainlab.inputs",
+    "networks": "brainlab.networks",
     "widgets": "brainlab.widgets",
 }
 _LAZY_ATTRS = {"Projection": ("brainlab._projection", "Projection")}

@@ -7,7 +7,7 @@ is the pure right-hand side used by the analysis tools.
 
 ============================ =========================================================================
 spiking, integrate-and-fire  :class:`LIF`, :class:`ExpIF`, :class:`AdEx`, :class:`QIF`, :class:`Izhikevich`
-spiking, conductance-based   :class:`HH`, :class:`WangBuzsaki`, :class:`MorrisLecar`
+spiking, conductance-based   :class:`HH`, :class:`TraubMiles`, :class:`WangBuzsaki`, :class:`MorrisLecar`
 spiking, dimensionless       :class:`FHN`, :class:`HindmarshRose`
 rate models                  :class:`WilsonCowan`, :class:`ThresholdLinear`
 surrogate gradients          :func:`spike_fn`, :class:`Sigmoid`, :class:`FastSigmoid`, :class:`Triangle`
@@ -25,6 +25,7 @@ from ._morris_lecar import MorrisLecar
 from ._qif import QIF
 from ._rate import ThresholdLinear, WilsonCowan
 from ._surrogate import SURROGATES, FastSigmoid, Sigmoid, Surrogate, Triangle, spike_fn
+from ._traub_miles import TraubMiles
 from ._wang_buzsaki import WangBuzsaki
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "QIF",
     "Izhikevich",
     "HH",
+    "TraubMiles",
     "WangBuzsaki",
     "MorrisLecar",
     "FHN",
