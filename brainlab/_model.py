@@ -513,10 +513,13 @@ class AbstractModel(Module):
 
     # -- reset ----------------------------------------------------------------------------------------------
     def reset_state(self) -> None:
-        """Set every variable to its initial value for the *current* parameters (called by ``reset()``)."""
+        """Set every variable to its initial value for the *current* parameters (called by ``reset()``), except
+        variables whose initial value was chosen with ``State.set_initial``."""
         init = self.initial_values(self.param_arrays())
         for v in type(self).VARIABLES:
             state = self.__dict__[v.name]
+            if state._init_pinned:  # the user chose this variable's initial value: State.set_initial
+                continue
             value = jnp.asarray(init[v.name], dtype=state.dtype)
             if _broadcasts(value.shape, state.shape):  # (a stacked copy keeps the values Module.reset restored)
                 state.value = jnp.broadcast_to(value, state.shape)

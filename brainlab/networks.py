@@ -33,34 +33,10 @@ import numpy as np
 from . import engine as be
 from ._network import Network
 
-__all__ = ["EINetwork", "coba", "cuba", "cobahh"]
+__all__ = ["coba", "cuba", "cobahh"]
 
 _BACKENDS = (None, "auto", "numba", "jax", "dense")
 _DTYPES = {None: None, "float32": "float32", "float64": "float64", 32: "float32", 64: "float64"}
-
-
-class EINetwork(Network):
-    r"""A :class:`~brainlab.Network` built by :mod:`brainlab.networks`, with populations ``E`` and ``I``.
-
-    It behaves exactly like a Network; in addition :meth:`reset` restores the initial state drawn from the
-    builder's seed (the random initial potentials, and conductances where the benchmark draws them), not the
-    models' default initial values, so a run after ``reset()`` repeats the first one.
-    """
-
-    def reset(self) -> None:
-        """Restore every State to its initial value (the drawn one where the builder drew it); keep parameters."""
-        super().reset()
-        states = self.states()
-        for path in getattr(self, "_drawn", ()):
-            state = states[path]
-            state.value = state._init
-
-    def _set_initial(self, path: str, value: Any) -> None:
-        """Set the State at ``path`` to ``value`` and make it the value that :meth:`reset` restores."""
-        state = self.states()[path]
-        state.value = np.asarray(value, dtype=state.dtype)
-        state._init = state.value
-        object.__setattr__(self, "_drawn", (*getattr(self, "_drawn", ()), path))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -136,7 +112,7 @@ def _check_dtype(who: str, dtype: Any) -> str | None:
 def _build(who: str, n: Any, p: Any, seed: Any, backend: Any, onthefly: Any, dtype: Any,
            population: Callable[[int, str], Any], synapse: dict[str, Any], output: dict[str, Callable[[], Any]],
            weight: dict[str, float],
-           initial: Callable[[np.random.Generator, int, int], dict[str, np.ndarray]]) -> EINetwork:
+           initial: Callable[[np.random.Generator, int, int], dict[str, np.ndarray]]) -> Network:
     """The E/I network shared by the builders: populations, four projections, drawn initial state."""
     import brainlab as bl
 
@@ -150,7 +126,7 @@ def _build(who: str, n: Any, p: Any, seed: Any, backend: Any, onthefly: Any, dty
     # one 32-bit seed per projection (on-the-fly connectivity needs 32 bits) and one for the initial state
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(5, dtype=np.uint32)]
 
-    def make() -> EINetwork:
+    def make() -> Network:
         E, I = population(n_e, "E"), population(n_i, "I")  # noqa: E741
         pops = {"E": E, "I": I}
         projections = {}
@@ -159,10 +135,11 @@ def _build(who: str, n: Any, p: Any, seed: Any, backend: Any, onthefly: Any, dty
             projections[name] = bl.Projection(
                 pre, post, bl.conn.FixedProb(prob, seed=seeds[k]), synapse[name[0]], output[name[0]](),
                 weight=weight[name[0]], backend=backend, onthefly=bool(onthefly), name=name)
-        net = EINetwork(E=E, I=I, **projections)
+        net = Network(E=E, I=I, **projections)
         rng = np.random.default_rng(seeds[4])
-        for path, value in initial(rng, n_e, n_i).items():
-            net._set_initial(path, value)
+        states = net.states()
+        for path, value in initial(rng, n_e, n_i).items():  # what reset() restores, not the model's defaults
+            states[path].set_initial(np.asarray(value, dtype=states[path].dtype))
         return net
 
     if precision is None:
@@ -189,7 +166,7 @@ def _uniform_potentials(low: float, high: float) -> Callable[[np.random.Generato
 
 
 def coba(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str | None = None,
-         onthefly: bool = False, dtype: Any = None) -> EINetwork:
+         onthefly: bool = False, dtype: Any = None) -> Network:
     r"""The COBA benchmark: LIF neurons with conductance-based exponential synapses (Brette et al. 2007).
 
     Each neuron obeys
@@ -232,7 +209,7 @@ def coba(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str |
             run inside ``with be.precision('float64'):``.
 
     Returns:
-        An :class:`EINetwork` (a :class:`~brainlab.Network`) with populations ``E``, ``I`` (``bl.neurons.LIF``) and
+        A :class:`~brainlab.Network` with populations ``E``, ``I`` (``bl.neurons.LIF``) and
         projections ``EE``, ``EI``, ``IE``, ``II`` (pre then post: ``EI`` is E → I).
 
     Example:
@@ -263,7 +240,7 @@ def coba(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str |
 
 
 def cuba(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str | None = None,
-         onthefly: bool = False, dtype: Any = None) -> EINetwork:
+         onthefly: bool = False, dtype: Any = None) -> Network:
     r"""The CUBA benchmark: LIF neurons with current-based exponential synapses (Brette et al. 2007).
 
     Each neuron obeys
@@ -298,7 +275,7 @@ def cuba(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str |
         backend, onthefly, dtype: as for :func:`coba`.
 
     Returns:
-        An :class:`EINetwork` with populations ``E``, ``I`` (``bl.neurons.LIF``) and projections ``EE``, ``EI``,
+        A :class:`~brainlab.Network` with populations ``E``, ``I`` (``bl.neurons.LIF``) and projections ``EE``, ``EI``,
         ``IE``, ``II`` (``bl.outputs.CUBA``).
 
     Example:
@@ -343,7 +320,7 @@ def _cobahh_initial(rng: np.random.Generator, n_e: int, n_i: int) -> dict[str, n
 
 
 def cobahh(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str | None = None,
-           onthefly: bool = False, dtype: Any = None) -> EINetwork:
+           onthefly: bool = False, dtype: Any = None) -> Network:
     r"""The COBAHH benchmark: Traub-Miles Hodgkin-Huxley neurons with conductance-based synapses (Brette et al. 2007).
 
     Each neuron is a :class:`~brainlab.neurons.TraubMiles` cell receiving
@@ -380,7 +357,7 @@ def cobahh(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str
         backend, onthefly, dtype: as for :func:`coba`.
 
     Returns:
-        An :class:`EINetwork` with populations ``E``, ``I`` (``bl.neurons.TraubMiles``) and projections ``EE``,
+        A :class:`~brainlab.Network` with populations ``E``, ``I`` (``bl.neurons.TraubMiles``) and projections ``EE``,
         ``EI``, ``IE``, ``II``.
 
     Example:

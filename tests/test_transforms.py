@@ -364,3 +364,22 @@ def test_module_states_reset_and_repr():
     np.testing.assert_array_equal(np.asarray(m.x.value), 0.0)
     np.testing.assert_array_equal(np.asarray(m.a.value), 9.0)  # parameters survive reset
     assert "ParamState('Leaky.a', float32[4])" in repr(m)
+
+
+def test_set_initial_survives_reset_and_model_reset_keeps_it():
+    import brainlab as bl
+
+    s = be.State(be.zeros(3))
+    s.set_initial(be.array([1.0, 2.0, 3.0]))
+    s.value = s.value + 10.0
+    s.reset()
+    np.testing.assert_array_equal(np.asarray(s.value), [1.0, 2.0, 3.0])
+    lif = bl.neurons.LIF(3, V_rest=-60.0)
+    lif.V.set_initial(be.array([-55.0, -52.0, -51.0]))
+    lif.V.value = be.zeros(3)
+    lif.reset()  # a model's reset recomputes V from V_rest, except where the user chose the initial value
+    np.testing.assert_array_equal(np.asarray(lif.V.value), [-55.0, -52.0, -51.0])
+    other = bl.neurons.LIF(3, V_rest=-60.0)
+    other.V.value = be.zeros(3)
+    other.reset()
+    np.testing.assert_array_equal(np.asarray(other.V.value), [-60.0, -60.0, -60.0])

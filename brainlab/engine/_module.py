@@ -174,6 +174,7 @@ def stack_modules(modules: list[Module]) -> Module:
             raise ValueError(f"stack_modules: State {path!r} has different shapes across modules: {shapes}.")
         state.set_value(jnp.stack(values), reshape=True)
         state._init = jnp.stack([p[path]._init for p in per])
+        state._init_pinned = any(p[path]._init_pinned for p in per)
     return stacked
 
 

@@ -170,7 +170,7 @@ class State:
         2
     """
 
-    __slots__ = ("_value", "_init", "name", "_created_in", "__weakref__")
+    __slots__ = ("_value", "_init", "_init_pinned", "name", "_created_in", "__weakref__")
     kind = "state"
 
     def __init__(self, value: Any, name: str | None = None):
@@ -187,6 +187,7 @@ class State:
             raise TypeError(f"State: expected an array value, got {type(value).__name__}.")
         self._value = value
         self._init = value
+        self._init_pinned = False
         self.name = name
         levels = _STACK.levels
         self._created_in = levels[-1] if levels else None
@@ -331,8 +332,23 @@ class State:
         return np.asarray(self.value)
 
     def reset(self) -> None:
-        """Restore the value the State was created with."""
+        """Restore the initial value: the one the State was created with, or the last :meth:`set_initial`."""
         self.value = self._init
+
+    def set_initial(self, value: Any) -> None:
+        """Set the value now *and* make it the one :meth:`reset` restores (e.g. random initial potentials).
+
+        A model's ``reset()`` normally recomputes its variables from the current parameters (``V = V_rest``);
+        a variable whose initial value was set here keeps it instead.
+
+        Example:
+            >>> V = State(be.zeros(3)); V.set_initial(be.array([-60., -55., -52.]))
+            >>> V.value = V.value + 1.; V.reset(); V.value
+            Array([-60., -55., -52.], dtype=float32)
+        """
+        self.value = value
+        self._init = self._value
+        self._init_pinned = True
 
     def __repr__(self) -> str:
         v = self._value
