@@ -145,7 +145,7 @@ def _finite_or_none(x: float) -> float | None:
 _REGISTRY: dict[tuple[str, str], type] = {}
 
 # Library packages whose models catalog() imports first (so their classes are registered).
-_LIBRARY_PACKAGES = ("brainlab.neurons", "brainlab.synapses")
+_LIBRARY_PACKAGES = ("brainlab.neurons", "brainlab.synapses", "brainlab.outputs")
 
 # Attribute names a model may not use for a parameter or variable (they are taken by the base classes).
 _RESERVED = frozenset(
@@ -158,13 +158,28 @@ _RESERVED = frozenset(
 )
 
 
+def register_model(cls: type) -> type:
+    """List a class in :func:`catalog` (it must provide ``catalog_entry()`` or ``describe()`` and ``KIND``)."""
+    _REGISTRY[(cls.__module__, cls.__qualname__)] = cls
+    return cls
+
+
+def _entry(cls: type) -> dict[str, Any]:
+    entry = getattr(cls, "catalog_entry", None)
+    return entry() if entry is not None else cls.describe()
+
+
+def _kind(cls: type) -> str:
+    return getattr(cls, "KIND", None) or _entry(cls)["kind"]
+
+
 def registered_models(kind: str | None = None) -> dict[str, type]:
     """Every registered concrete model class, keyed by ``'module.ClassName'`` (optionally only one ``kind``)."""
     _import_library()
     return {
         f"{mod}.{qual}": cls
         for (mod, qual), cls in sorted(_REGISTRY.items())
-        if kind is None or cls.KIND == kind
+        if kind is None or _kind(cls) == kind
     }
 
 
@@ -177,7 +192,7 @@ def _import_library() -> None:
 def catalog(kind: str | None = None) -> list[dict[str, Any]]:
     r"""Every declared model class with its metadata, as JSON-ready data (lists, dicts, str, float, bool, None).
 
-    Each entry has: ``name`` (the class name), ``module``, ``kind`` (``'neuron'``, later ``'synapse'``),
+    Each entry has: ``name`` (the class name), ``module``, ``kind`` (``'neuron'``, ``'synapse'``, ``'output'``),
     ``summary`` (first docstring line), ``spiking``, ``method`` (default integrator), ``default_dt`` (ms),
     ``parameters`` (list of ``{name, default, unit, range: [lo, hi], doc}``; an unbounded side is ``None``),
     ``variables`` (list of ``{name, init, unit, doc}``), ``equations`` (LaTeX), ``reference`` (citation) and
@@ -198,7 +213,7 @@ def catalog(kind: str | None = None) -> list[dict[str, Any]]:
     """
     out = []
     for cls in registered_models(kind).values():
-        out.append(cls.describe())
+        out.append(_entry(cls))
     out.sort(key=lambda e: (e["kind"], e["name"], e["module"]))
     return out
 

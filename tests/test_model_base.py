@@ -291,6 +291,10 @@ def test_catalog_is_strict_json_and_complete():
     assert {"type_I", "type_II"} <= set(by_name["MorrisLecar"]["presets"])
     assert catalog("synapse") == [] or all(e["kind"] == "synapse" for e in catalog("synapse"))
     assert {e["name"] for e in catalog("neuron")} >= LIBRARY
+    outputs = {e["name"]: e for e in catalog("output")}
+    assert set(outputs) == {"CUBA", "COBA", "MgBlock"}
+    assert [p["name"] for p in outputs["COBA"]["parameters"]] == ["E"] and "E - V" in outputs["COBA"]["equations"]
+    assert {p["name"] for p in outputs["MgBlock"]["parameters"]} == {"E", "cc_Mg", "alpha", "beta"}
 
 
 def test_user_models_are_registered_unless_opted_out():

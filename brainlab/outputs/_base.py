@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._model import Parameter, _raw
+from .._model import Parameter, _public_module, _raw, register_model
 from ..engine import Module, ParamState, State
 
 __all__ = ["AbstractOutput"]
@@ -30,6 +30,24 @@ class AbstractOutput(Module):
 
     PARAMETERS: ClassVar[tuple[Parameter, ...]] = ()
     NEEDS_VOLTAGE: ClassVar[bool] = False
+    EQUATIONS: ClassVar[str] = ""
+    REFERENCE: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls, "__abstractmethods__", None):
+            register_model(cls)
+
+    @classmethod
+    def catalog_entry(cls) -> dict[str, Any]:
+        """This output's declarations as JSON-ready data (one :func:`brainlab.catalog` entry, kind ``'output'``)."""
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return {
+            "name": cls.__name__, "module": _public_module(cls.__module__), "kind": "output",
+            "summary": doc[0].strip() if doc else "", "spiking": False, "method": None, "default_dt": None,
+            "parameters": [p.to_json() for p in cls.PARAMETERS], "variables": [],
+            "equations": cls.EQUATIONS, "reference": cls.REFERENCE, "presets": {},
+        }
 
     def __init__(self, *, V: str = "V", **params: Any) -> None:
         cls = type(self)

@@ -31,6 +31,8 @@ class COBA(AbstractOutput):
     Reference: Brette R et al. (2007) J Comput Neurosci 23:349-398 (the COBA benchmark).
     """
 
+    EQUATIONS = r"I = g\,(E - V)"
+    REFERENCE = "Brette R et al. (2007) J Comput Neurosci 23:349-398"
     PARAMETERS = (Parameter("E", 0.0, "mV", (-200.0, 200.0), "reversal potential"),)
     NEEDS_VOLTAGE = True
 

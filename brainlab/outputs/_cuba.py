@@ -29,5 +29,8 @@ class CUBA(AbstractOutput):
     Reference: Brette R et al. (2007) J Comput Neurosci 23:349-398 (the CUBA benchmark).
     """
 
+    EQUATIONS = r"I = g"
+    REFERENCE = "Brette R et al. (2007) J Comput Neurosci 23:349-398"
+
     def current(self, g: Any, V: Any = None) -> jax.Array:
         return jnp.asarray(g)

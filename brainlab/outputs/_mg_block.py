@@ -41,6 +41,9 @@ class MgBlock(AbstractOutput):
     Brunel N, Wang XJ (2001) J Comput Neurosci 11:63-85.
     """
 
+    EQUATIONS = (r"I = g\,B(V)\,(E - V),\quad B(V) = \left(1 + \frac{[\mathrm{Mg}^{2+}]_o}{\beta}"
+                 r" e^{-\alpha V}\right)^{-1}")
+    REFERENCE = "Jahr CE, Stevens CF (1990) J Neurosci 10:3178-3182"
     PARAMETERS = (
         Parameter("E", 0.0, "mV", (-200.0, 200.0), "reversal potential"),
         Parameter("cc_Mg", 1.2, "mM", (0.0, 100.0), "extracellular magnesium concentration"),
