@@ -370,7 +370,7 @@ def test_clear_errors():
         cont.equilibria(start={"v": -1.2, "w": -0.6}, params={"c": 3.0})
     with pytest.raises(ValueError, match=r"direction must be"):
         cont.equilibria(start={"v": -1.2, "w": -0.6}, direction="up")
-    with pytest.raises(ValueError, match=r"low < high"):
+    with pytest.raises(ValueError, match=r"bounds=\(1, 0\) of fhn's parameter 'I' are reversed.*bounds=\(0, 1\)"):
         Continuation(fhn, param="I", bounds=(1.0, 0.0))
     with pytest.raises(ValueError, match=r"found no equilibrium"):
         Continuation(lambda x, c=1.0: c + x**2, "c", (0.5, 2.0)).equilibria(start={"x": 0.0})

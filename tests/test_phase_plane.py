@@ -309,11 +309,11 @@ def test_clear_errors():
         pp.set_params(K=1.0)
     with pytest.raises(ValueError, match=r"I=nan must be a finite number"):
         pp.set_params(I=float("nan"))
-    with pytest.raises(ValueError, match=r"window of 'v' must satisfy low < high"):
+    with pytest.raises(ValueError, match=r"window of 'v' in variables must be \(low, high\).*'v': \(-1, 1\)"):
         PhasePlane(fhn, variables={"v": (1, -1), "w": (-1, 1)})
     with pytest.raises(ValueError, match=r"variables must be a dict of one or two"):
         PhasePlane(fhn, variables={})
-    with pytest.raises(ValueError, match=r"start must give exactly the displayed variables"):
+    with pytest.raises(ValueError, match=r"start is missing 'w'.*e.g. start=\{'v': 0.0, 'w': ...\}"):
         pp.trajectory({"v": 0.0})
     with pytest.raises(ValueError, match=r"duration must be a positive number of ms"):
         pp.trajectory({"v": 0.0, "w": 0.0}, duration=-1.0)

@@ -8,7 +8,7 @@ Corrector: Newton's method on the bordered system
 whose Jacobian :math:`\begin{pmatrix} DH \\ t_k^\top\end{pmatrix}` stays nonsingular at folds.  The new tangent
 solves :math:`\begin{pmatrix} DH(y_{k+1}) \\ t_k^\top\end{pmatrix} t = e_{N+1}`, which keeps its orientation.
 The step grows after quick convergence and halves after a failure, a large turn of the tangent or a
-corrector that drifted too far.  Zeros of test functions are located on the segment between two points by
+corrector that landed far from the predicted point (a jump to another part of the curve).  Zeros of test functions are located on the segment between two points by
 the Illinois variant of regula falsi in the arclength :math:`s`, each trial point being corrected onto the
 curve.  (H. B. Keller, 1977; E. Allgower & K. Georg, *Numerical Continuation Methods*, Springer 1990.)
 """
@@ -112,7 +112,12 @@ def trace_curve(
         y, t = tr.ys[-1], tr.ts[-1]
         yn, ok, it, DH, tn = curve.step(y, t, h, state)
         at_min = h <= opts.h_min * (1 + 1e-12)
-        good = ok and (float(tn @ t) >= opts.cos_max_turn or at_min) and np.linalg.norm(yn - y) <= 2.0 * h
+        # A step is accepted when the tangent turned little and the corrector stayed close to the predictor: a
+        # corrector that lands far off the predicted point (more than 0.3 h, a chord 17 degrees off the tangent,
+        # while a smooth curve accepted by the turn test gives at most ~0.1 h) has jumped to another part of
+        # the curve, e.g. across the hump of an S-shaped branch.
+        good = (ok and (float(tn @ t) >= opts.cos_max_turn or at_min)
+                and (np.linalg.norm(yn - y - h * t) <= 0.3 * h or at_min))
         if not good:
             if at_min:
                 tr.message = (f"stopped: the corrector failed even at the minimum step {opts.h_min:.3g} near "

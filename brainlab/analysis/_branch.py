@@ -118,7 +118,10 @@ class Branch:
         stable: whether every eigenvalue has negative real part, shape ``(N,)``.
         special_points: located special points, in branch order (also present in the arrays at ``index``).
         fixed_params: the other parameter values.
-        message: why each direction of the continuation ended.
+        message: why each direction of the continuation ended (and, for an integrate-and-fire model, a note when
+            part of the branch lies above its threshold).
+        bounds: the parameter interval of the continuation (``None`` if unknown); limit-cycle branches started
+            with :meth:`limit_cycles` stay within it.
     """
 
     system: Any
@@ -131,6 +134,7 @@ class Branch:
     special_points: tuple[SpecialPoint, ...]
     fixed_params: dict[str, float]
     message: str
+    bounds: tuple[float, float] | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         """``branch['v']``: a variable along the branch; ``branch['I']``: the continued parameter."""
@@ -161,12 +165,40 @@ class Branch:
         p = jnp.asarray([self.fixed_params[nm] for nm in names])
         return self.system.F(x, p.at[names.index(self.param)].set(value))
 
-    def plot(self, variable: str | None = None, fig: Any = None) -> Any:
+    def limit_cycles(self, point: SpecialPoint | None = None, **options: Any) -> Any:
+        """The branch of limit cycles born at Hopf point ``point`` (default: this branch's first Hopf point).
+
+        Shorthand for ``Continuation(branch.system, branch.param, branch.bounds).limit_cycles(point, **options)``;
+        see :meth:`Continuation.limit_cycles` for the options.  Returns a :class:`~brainlab.analysis.CycleBranch`.
+        """
+        from ._continuation import Continuation
+
+        if point is None:
+            hopfs = self.special("hopf")
+            if not hopfs:
+                found = ", ".join(sorted({sp.kind for sp in self.special_points})) or "none"
+                raise ValueError(
+                    f"Branch.limit_cycles: this branch of {getattr(self.system, 'name', 'the system')} has no Hopf "
+                    f"point (special points found: {found}), so no cycles are born on it. Widen the bounds of the "
+                    "continuation, or start cycles from a simulation with continue_cycles(...)."
+                )
+            point = hopfs[0]
+        bounds = self.bounds or (float(np.min(self.params)), float(np.max(self.params)))
+        return Continuation(self.system, self.param, bounds).limit_cycles(point, **options)
+
+    def plot(self, variable: str | None = None, fig: Any = None, *, cycles: Any = ()) -> Any:
         """Bifurcation diagram: ``variable`` (default the first) against the parameter; returns a bokeh figure.
 
-        Stable equilibria are solid, unstable ones dashed; special points are labelled.
+        Stable equilibria are solid, unstable ones dashed; special points are labelled.  ``cycles``: limit-cycle
+        branches (:class:`~brainlab.analysis.CycleBranch`, e.g. from :meth:`limit_cycles`) drawn on top as the
+        maximum and minimum of ``variable`` over each cycle (stable solid, unstable dashed, in orange).
         """
-        return _plotting().plot_branch(self, variable=variable, fig=fig)
+        fig = _plotting().plot_branch(self, variable=variable, fig=fig)
+        if not isinstance(cycles, (list, tuple)):
+            cycles = (cycles,)
+        for cb in cycles:
+            cb.plot(variable=variable if variable is not None else self.variable_names[0], fig=fig)
+        return fig
 
     def __repr__(self) -> str:
         sps = "".join(f"\n  {sp!r}" for sp in self.special_points)

@@ -100,7 +100,7 @@ def _setup(cont: Any, point: SpecialPoint, param2: str, bounds2: tuple[float, fl
             f"{who}: point must be a special point of kind {' or '.join(repr(k) for k in kinds)} from "
             f"Continuation.equilibria(...).special_points, got {got!r}."
         )
-    k2 = sys_.param_index(param2, who=who)
+    k2 = sys_.param_index(param2, who=who, arg="param2")
     if k2 == cont._k:
         raise ValueError(f"{who}: param2 must differ from the continued parameter {cont.param!r}.")
     try:
@@ -108,8 +108,12 @@ def _setup(cont: Any, point: SpecialPoint, param2: str, bounds2: tuple[float, fl
     except (TypeError, ValueError):
         raise ValueError(f"{who}: bounds2 must be a pair (low, high) of {param2!r}, got {bounds2!r}.") from None
     p = np.asarray(point.p, np.float64).copy()
-    if not (lo2 < hi2 and lo2 <= p[k2] <= hi2):
-        raise ValueError(f"{who}: {param2}={p[k2]:g} at the starting point must lie within bounds2=({lo2}, {hi2}).")
+    if lo2 >= hi2:
+        raise ValueError(f"{who}: bounds2=({lo2:g}, {hi2:g}) of {sys_.name}'s parameter {param2!r} must be (low, high) "
+                         f"with low < high" + (f"; pass bounds2=({hi2:g}, {lo2:g})." if lo2 > hi2 else "."))
+    if not lo2 <= p[k2] <= hi2:
+        raise ValueError(f"{who}: {param2}={p[k2]:g} at the starting point must lie within bounds2=({lo2:g}, {hi2:g}); "
+                         f"widen bounds2 to include {p[k2]:g}.")
     return [cont._k, k2], p, (lo2, hi2)
 
 

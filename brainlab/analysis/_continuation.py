@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from ._branch import Branch, Codim2Branch, SpecialPoint
 from ._newton import newton, newton_batch
 from ._normal_forms import first_lyapunov, fold_coefficient
 from ._system import System, as_system
+
+if TYPE_CHECKING:
+    from ._periodic import CycleBranch
 
 __all__ = ["Continuation"]
 
@@ -128,8 +131,9 @@ class Continuation:
 
     Main arguments:
         system: a function ``f(v, w, I=0.5, ...)`` (positional arguments: variables; keyword arguments:
-            parameters), a brainlab model, or a :class:`System`.
-        param: the parameter to vary, e.g. ``'I'`` (µA/cm² for neuron models).
+            parameters), a brainlab model (``bl.neurons.HH(1)``: its variables and every declared parameter,
+            ``I_ext`` included), or a :class:`System`.
+        param: the parameter to vary, e.g. ``'I'`` or a model's ``'I_ext'`` (µA/cm² for conductance-based models).
         bounds: ``(low, high)``: the continuation stops exactly on these parameter values.
 
     Other arguments:
@@ -141,11 +145,15 @@ class Continuation:
     fold :math:`\psi_{LP} = t_p` (the parameter component of the tangent), Hopf
     :math:`\psi_H = \prod_{i<j}(\lambda_i+\lambda_j)` (the bialternate-product determinant, rescaled), branch
     point :math:`\psi_{BP} = \det\begin{pmatrix}F_x & F_p\\ t^\top\end{pmatrix}`.  A sign change is located
-    precisely: folds and Hopf points by Newton's method on minimally augmented defining systems (see
-    :mod:`brainlab.analysis._bordered`), branch points by regula falsi on :math:`\psi_{BP}`, all to about
-    :math:`10^{-12}` (relative).  A zero of :math:`\psi_H` with real eigenvalues :math:`\pm\lambda` is reported
+    precisely, to about :math:`10^{-12}` (relative), by regula falsi (Illinois) in the arclength with every trial
+    point corrected onto the branch; should that fail, folds and Hopf points fall back to Newton's method on
+    minimally augmented defining systems (see :mod:`brainlab.analysis._bordered`, also used for two-parameter
+    curves).  A zero of :math:`\psi_H` with real eigenvalues :math:`\pm\lambda` is reported
     as ``'neutral_saddle'``, never as a Hopf point.  At each Hopf point the first Lyapunov coefficient
     :math:`l_1` is computed from exact derivatives (automatic differentiation).
+
+    From a branch, :meth:`limit_cycles` continues the cycles born at a Hopf point, and :meth:`fold_curve` /
+    :meth:`hopf_curve` follow a fold or Hopf point in two parameters.
 
     Example:
         >>> def fhn(v, w, I=0.5, a=0.7, b=0.8, tau=12.5):
@@ -155,9 +163,14 @@ class Continuation:
         >>> [(sp.kind, round(sp.params['I'], 6)) for sp in branch.special_points]
         [('hopf', 0.331281), ('hopf', 1.418719)]
 
+    With a model no start is needed (its resting state), e.g. ``Continuation(bl.neurons.HH(1), 'I_ext',
+    (0, 200)).equilibria()`` finds the Hopf points at 9.78 and 154.5 µA/cm².
+
     Limits: two special points closer than one continuation step can cancel (test functions change sign
     twice) and be missed; lower ``max_step`` to resolve them.  The vector field must be smooth (twice
-    differentiable for folds, three times for Lyapunov coefficients).
+    differentiable for folds, three times for Lyapunov coefficients).  For integrate-and-fire models (LIF, ExpIF,
+    AdEx, QIF, Izhikevich) it is the subthreshold field: threshold and reset are not part of it, and a branch that
+    runs past the threshold says so in :attr:`Branch.message`.
     """
 
     def __init__(
@@ -173,13 +186,28 @@ class Continuation:
     ) -> None:
         self.system: System = as_system(system)
         self.param = param
-        self._k = self.system.param_index(param, who="Continuation")
+        self._k = self.system.param_index(param, who="Continuation", arg="param")
+        name = self.system.name
         try:
             lo, hi = (float(b) for b in bounds)
         except (TypeError, ValueError):
-            raise ValueError(f"Continuation: bounds must be a pair (low, high) of {param!r}, got {bounds!r}.") from None
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"Continuation: bounds must satisfy low < high (finite), got ({lo}, {hi}).")
+            raise ValueError(
+                f"Continuation: bounds must be a pair (low, high) of {name}'s parameter {param!r}, got "
+                f"bounds={bounds!r}; e.g. bounds=(0.0, 10.0)."
+            ) from None
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"Continuation: bounds=({lo}, {hi}) of {name}'s parameter {param!r} must be finite.")
+        if lo > hi:
+            raise ValueError(
+                f"Continuation: bounds=({lo:g}, {hi:g}) of {name}'s parameter {param!r} are reversed; pass them "
+                f"as (low, high): bounds=({hi:g}, {lo:g}). (Use direction='backward' in equilibria() to start "
+                "towards lower values.)"
+            )
+        if lo == hi:
+            raise ValueError(
+                f"Continuation: bounds=({lo:g}, {hi:g}) of {name}'s parameter {param!r} are an empty interval; "
+                "pass low < high."
+            )
         self.bounds = (lo, hi)
         width = hi - lo
         self._opts = StepOptions(
@@ -198,7 +226,7 @@ class Continuation:
         sys_ = self.system
         who = "Continuation.equilibria"
         if start is None and sys_.initial_state is not None:
-            x0 = sys_.state_vector(sys_.initial_state, who=who)
+            x0 = sys_.state_vector(sys_.initial_state, who=who, arg="the initial state")
         elif start is None:
             return self._search(p, search)
         elif isinstance(start, SpecialPoint):
@@ -207,15 +235,40 @@ class Continuation:
             x0 = sys_.state_vector(start, fill=sys_.initial_state, who=who)
         res = newton(lambda x: sys_.derivatives(x, p)[:2], x0, max_iter=40, ftol=1e-9)
         if res.converged:
-            return res.y
+            return self._resting(res.y, x0, p) if start is None else res.y
         xs, ok = self._equilibria_from(x0[None], p)  # damped Newton, for starts further away
+        if ok[0] and start is None:
+            return self._resting(xs[0], x0, p)
         if not ok[0]:
+            if start is None:
+                state = ", ".join(f"{k}={v:.6g}" for k, v in sys_.state_dict(x0).items())
+                raise ValueError(
+                    f"{who}: Newton's method found no resting state of {sys_.name} near its initial state ({state}) "
+                    f"at {self.param}={p[self._k]:g}: the model may have no equilibrium there (it may fire on its "
+                    f"own). Start where it rests, e.g. params={{{self.param!r}: ...}} with another value inside "
+                    "bounds, or pass start={...} near an equilibrium (from PhasePlane.fixed_points() or the end of a "
+                    "long simulation)."
+                )
             raise ValueError(
                 f"{who}: Newton's method found no equilibrium of {sys_.name} near start="
                 f"{sys_.state_dict(x0)} at {self.param}={p[self._k]:g}; give a start closer to an equilibrium "
                 "(e.g. from PhasePlane.fixed_points() or the end of a long simulation)."
             )
         return xs[0]
+
+    def _resting(self, x: np.ndarray, x0: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """The resting state: ``x`` (Newton's answer from the initial state ``x0``) if it is stable, else the stable
+        equilibrium nearest to ``x0`` found by damped Newton from 64 seeds around ``x0`` (``x`` if there is none)."""
+        sys_ = self.system
+        if np.all(np.linalg.eigvals(sys_.jacobian(x, p)).real < 0):
+            return x
+        scale = 0.3 * np.abs(x0) + 0.1
+        seeds = x0 + np.random.default_rng(0).uniform(-1.0, 1.0, (64, sys_.n)) * scale
+        xs, ok = self._equilibria_from(seeds, p)
+        stable = [y for y in xs[ok] if np.all(np.linalg.eigvals(sys_.jacobian(y, p)).real < 0)]
+        if not stable:
+            return x
+        return min(stable, key=lambda y: float(np.max(np.abs(y - x0) / scale)))
 
     def _search(self, p: np.ndarray, search: Mapping[str, tuple[float, float]] | None) -> np.ndarray:
         sys_ = self.system
@@ -252,9 +305,10 @@ class Continuation:
         Args:
             start: an approximate equilibrium ``{variable: value}`` (missing variables come from the model's
                 initial state), or a special point of another branch; a ``'branch_point'`` starts the *other*
-                branch through it (branch switching).  ``None``: the model's resting state
-                (Newton from ``initial_state()``), or for a plain function the stable equilibrium with the
-                smallest first variable found from 256 seeds in ``search``.
+                branch through it (branch switching).  ``None``: the model's resting state (Newton from
+                ``initial_state()``; should that equilibrium be unstable, the stable one nearest to the initial
+                state), or for a plain function the stable equilibrium with the smallest first variable found from
+                256 seeds in ``search``.
             params: parameter values; the continued parameter's value is where the branch starts (default:
                 its default value).  It must lie within ``bounds``.
             direction: ``'both'``, ``'forward'`` (increasing parameter at the start) or ``'backward'``.
@@ -282,6 +336,7 @@ class Continuation:
         if isinstance(start, SpecialPoint) and start.kind == "branch_point":
             return self._switch_branch(start, p, direction)
         x0 = self._start_state(start, p, search)
+        self._check_enters(x0, p, who)
         curve = EquilibriumCurve(sys_, p, self._k)
         e_p = np.zeros(n + 1)
         e_p[n] = 1.0
@@ -295,6 +350,22 @@ class Continuation:
         if direction in ("both", "forward") and not (traces and traces[0][1].closed):
             traces.append((1, trace_curve(curve, y0, t0, DH0, None, self._opts, bounds)))
         return self._assemble(traces, p, curve)
+
+    def _check_enters(self, x0: np.ndarray, p: np.ndarray, who: str) -> None:
+        sys_ = self.system
+        mask = sys_.entering(x0, p)
+        if mask[self._k]:
+            return
+        useful = [nm for nm, m in zip(sys_.param_names, mask) if m]
+        why = ""
+        if sys_.reset is not None:
+            why = (f" {sys_.name} is an integrate-and-fire model: threshold, reset and refractory parameters act "
+                   "only at a spike, outside the (subthreshold) vector field that continuation follows.")
+        raise ValueError(
+            f"{who}: parameter {self.param!r} does not enter the vector field of {sys_.name} "
+            f"(dF/d{self.param} = 0), so no equilibrium depends on it and the branch would be flat.{why} "
+            f"Continue a parameter that enters it: {', '.join(repr(u) for u in useful) or '(none)'}."
+        )
 
     def _switch_branch(self, bp: SpecialPoint, p: np.ndarray, direction: str) -> Branch:
         r"""The other branch through a branch point.
@@ -390,6 +461,12 @@ class Continuation:
         specials = [
             self._special_point(info, idx, y, eig, p) for idx, (y, eig, info) in enumerate(ordered) if info is not None
         ]
+        if sys_.reset is not None:
+            var, thr, value = sys_.reset
+            if np.any(ys[:, sys_.variable_index(var)] >= value):
+                messages.append(f"note: part of the branch lies at {var} >= {thr} = {value:g}, where "
+                                f"{sys_.name} spikes and resets; those equilibria are never reached in a simulation "
+                                "(the analysis follows the subthreshold vector field)")
         return Branch(
             system=sys_,
             param=self.param,
@@ -401,6 +478,7 @@ class Continuation:
             special_points=tuple(specials),
             fixed_params=sys_.params_dict(p),
             message="; ".join(messages),
+            bounds=self.bounds,
         )
 
     def _special_point(self, info: dict, idx: int, y: np.ndarray, eig: np.ndarray, p: np.ndarray) -> SpecialPoint:
@@ -448,13 +526,14 @@ class Continuation:
     def _locate_fold(self, curve, y0, y1, t0, s_end, f0, f1, sign):
         sys_ = self.system
         n, k, p = sys_.n, self._k, curve.p
-        guess = y0 + f0 / (f0 - f1) * (y1 - y0)
-        Z, ok = locate_fold_point(sys_, p, [k], guess)
+        # The zero of the fold test function t_p on the segment, by regula falsi in the arclength with every trial
+        # point corrected onto the branch: p(s) is extremal there, so the fold's parameter comes out to rounding
+        # error.  Newton's method on the minimally augmented fold system is the fallback.
+        Z, _, _, ok = locate_zero(curve, y0, t0, s_end, f0, f1, lambda y_, t_, DH_: t_[n], None)
         if not (ok and self._in_segment(Z, y0, t0, s_end, y1)):
-            yz, _, _, okz = locate_zero(curve, y0, t0, s_end, f0, f1, lambda y_, t_, DH_: t_[n], None)
-            Z, ok = locate_fold_point(sys_, p, [k], yz)
-            if not (ok and self._in_segment(Z, y0, t0, s_end, y1)):
-                Z, ok = yz, okz
+            guess = y0 + f0 / (f0 - f1) * (y1 - y0)
+            Z, ok = locate_fold_point(sys_, p, [k], guess)
+            ok = ok and self._in_segment(Z, y0, t0, s_end, y1)
         if not ok:
             return None
         pp = curve.params_at(Z)
@@ -470,24 +549,129 @@ class Continuation:
     def _locate_hopf(self, curve, y0, y1, t0, s_end, f0, f1):
         sys_ = self.system
         n, k, p = sys_.n, self._k, curve.p
-        guess = y0 + f0 / (f0 - f1) * (y1 - y0)
-        Z, ok = locate_hopf_point(sys_, p, [k], guess)
-        if not (ok and self._in_segment(Z[: n + 1], y0, t0, s_end, y1)):
-            test = lambda y_, t_, DH_: hopf_test_value(np.linalg.eigvals(DH_[:, :n]))  # noqa: E731
-            yz, _, _, okz = locate_zero(curve, y0, t0, s_end, f0, f1, test, None)
-            if not okz:
-                return None
-            Z, ok = locate_hopf_point(sys_, p, [k], yz)
-            if not ok:
+
+        def genuine(Z: np.ndarray) -> np.ndarray | None:
+            """The eigenvalues at ``Z`` if a pair there sums to zero (a Hopf point or a neutral saddle)."""
+            eig = np.linalg.eigvals(sys_.jacobian(Z[:n], curve.params_at(Z[: n + 1])))
+            i, j = critical_pair(eig)
+            return eig if abs(eig[i] + eig[j]) <= 1e-6 * max(float(np.max(np.abs(eig))), 1e-300) else None
+
+        # First the zero of the Hopf test function on the segment (regula falsi in the arclength, every trial point
+        # corrected onto the branch), then kappa = omega^2 from the critical pair there; Newton's method on the
+        # minimally augmented Hopf system is the fallback.
+        test = lambda y_, t_, DH_: hopf_test_value(np.linalg.eigvals(DH_[:, :n]))  # noqa: E731
+        yz, _, DHz, okz = locate_zero(curve, y0, t0, s_end, f0, f1, test, None)
+        eig = genuine(yz) if okz and DHz is not None else None
+        if eig is not None:
+            i, j = critical_pair(eig)
+            Z = np.append(yz, float(np.real(eig[i] * eig[j])))
+        else:
+            guess = y0 + f0 / (f0 - f1) * (y1 - y0)
+            Z, ok = locate_hopf_point(sys_, p, [k], guess)
+            eig = genuine(Z) if ok and self._in_segment(Z[: n + 1], y0, t0, s_end, y1) else None
+            if eig is None:
                 return None
         y = Z[: n + 1]
-        pp = curve.params_at(y)
-        eig = np.linalg.eigvals(sys_.jacobian(y[:n], pp))
-        i, j = critical_pair(eig)
-        if abs(eig[i] + eig[j]) > 1e-6 * max(float(np.max(np.abs(eig))), 1e-300):
-            return None
-        info = hopf_info(sys_, y[:n], pp, float(Z[n + 1]))
+        info = hopf_info(sys_, y[:n], curve.params_at(y), float(Z[n + 1]))
         return (float(t0 @ (y - y0)), y, eig, info)
+
+    # ---------------------------------------------------------------- limit cycles
+    def cycle_field(self, p: Any) -> Any:
+        """``F(x, value)``: the vector field as a function of the state and the continued parameter alone, the
+        other parameters fixed at ``p`` (a vector in ``system.param_names`` order).  Pure JAX; one function object
+        per set of fixed values, so the compiled collocation kernels built on it are reused."""
+        sys_, k = self.system, self._k
+        p = np.asarray(p, np.float64)
+        rest = tuple(float(v) for v in np.delete(p, k))
+
+        def build() -> Any:
+            import jax.numpy as jnp
+
+            base = np.asarray(p, np.float64)
+
+            def F(x: Any, value: Any) -> Any:
+                return sys_.F(x, jnp.asarray(base).at[k].set(value))
+
+            return F
+
+        return sys_.compiled(("cycle_field", k, rest), build)
+
+    def limit_cycles(
+        self,
+        point: SpecialPoint,
+        *,
+        max_steps: int = 300,
+        ntst: int = 40,
+        ncol: int = 4,
+        ds: float = 0.05,
+        ds_max: float | None = None,
+        amplitude0: float = 1e-3,
+        max_period: float | None = None,
+        detect: bool = True,
+    ) -> CycleBranch:
+        r"""The branch of limit cycles born at a Hopf point, continued in ``self.param`` within ``bounds``.
+
+        Main arguments:
+            point: a Hopf point, e.g. ``branch.special('hopf')[0]`` of a branch computed by :meth:`equilibria`.
+            max_steps: the most continuation steps (each one a periodic orbit).
+
+        Other arguments (see :func:`~brainlab.analysis.continue_cycles_from_hopf`):
+            ntst, ncol: mesh intervals and collocation points per interval (more for stiff, relaxation cycles).
+            ds, ds_max: first and largest arclength step, in the norm that adds the RMS of the orbit (state
+                units), the period (ms) and the parameter; ``ds_max`` defaults to the larger of 0.5 and 1/50 of
+                the width of ``bounds``.
+            amplitude0: RMS size of the first, small cycle next to the Hopf point.
+            max_period: stop above this period (default: 100 Hopf periods, the approach to a homoclinic orbit).
+            detect: locate folds of cycles (``'fold_cycle'``), period doublings and tori (Neimark-Sacker).
+
+        Returns:
+            A :class:`~brainlab.analysis.CycleBranch`: for every cycle the parameter, period (ms), maximum and
+            minimum of every variable, Floquet multipliers and stability, and the located bifurcations of cycles.
+            Overlay it on the equilibria with ``branch.plot(cycles=[cycles])``.
+
+        Example:
+            >>> def fhn(v, w, I=0.5, a=0.7, b=0.8, tau=12.5):
+            ...     return v - v**3 / 3 - w + I, (v + a - b * w) / tau
+            >>> cont = Continuation(fhn, param='I', bounds=(0., 2.))
+            >>> hopf = cont.equilibria(start={'v': -1.2, 'w': -0.62}, params={'I': 0.}).special('hopf')[0]
+            >>> cycles = cont.limit_cycles(hopf, max_steps=40)
+            >>> round(float(cycles.periods[0] * hopf.omega / (2 * np.pi)), 3)   # born with the Hopf period 2 pi/omega
+            1.0
+
+        Limits: the branch grows from the Hopf point on the side set by the first Lyapunov coefficient, and ends at
+        ``bounds``, after ``max_steps``, at a second Hopf point (``stop_reason='equilibrium'``) or near a
+        homoclinic orbit (the period diverges).  Cycles of an integrate-and-fire model's subthreshold field are not
+        its spiking (reset) cycles.
+        """
+        from ._periodic import continue_cycles_from_hopf
+
+        sys_ = self.system
+        who = "Continuation.limit_cycles"
+        if not isinstance(point, SpecialPoint) or point.kind != "hopf":
+            kind = getattr(point, "kind", type(point).__name__)
+            raise ValueError(
+                f"{who}: limit cycles are born at Hopf points; got a {kind!r} point. Pass a Hopf point of a branch of "
+                f"{sys_.name}, e.g. branch.special('hopf')[0]."
+            )
+        if np.shape(point.x) != (sys_.n,) or np.shape(point.p) != (len(sys_.param_names),):
+            raise ValueError(
+                f"{who}: this Hopf point does not belong to {sys_.name} (its state has {np.size(point.x)} entries, "
+                f"{sys_.name} has {sys_.n}: {sys_.variable_names}); pass a point from Continuation({sys_.name}, ...)."
+            )
+        value = float(point.p[self._k])
+        lo, hi = self.bounds
+        if not lo <= value <= hi:
+            raise ValueError(
+                f"{who}: the Hopf point lies at {self.param}={value:g}, outside bounds={self.bounds}; widen the bounds "
+                "of this Continuation."
+            )
+        if ds_max is None:
+            ds_max = max(0.5, (hi - lo) / 50.0, float(ds))
+        return continue_cycles_from_hopf(
+            self.cycle_field(point.p), value, point.x, point.omega, point.eigenvector, p_bounds=self.bounds,
+            ntst=ntst, ncol=ncol, max_steps=max_steps, ds=ds, ds_max=ds_max, amplitude0=amplitude0,
+            max_period=max_period, detect=detect, param_name=self.param, variable_names=sys_.variable_names,
+        )
 
     # ---------------------------------------------------------------- two-parameter curves
     def fold_curve(

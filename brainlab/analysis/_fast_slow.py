@@ -303,8 +303,54 @@ def _fast_subsystem(F: Callable, n: int, slow: int) -> Callable:
     return f
 
 
+def state_field(system: Any, params: dict | None, who: str) -> Callable:
+    """``F(u)``: a System's vector field with its parameters fixed (defaults overridden by ``params``); one function
+    object per parameter set, cached on the System, so compiled kernels keyed by it are reused."""
+    p = system.params_vector(params, who=who)
+
+    def build() -> Callable:
+        base = np.asarray(p, np.float64)
+        return lambda u: system.F(u, jnp.asarray(base))
+
+    return system.compiled(("state_field", tuple(p.tolist())), build)
+
+
+def _resolve_model(name: str, F: Any, u0: Any, slow_index: Any, params: dict | None, names: Any) -> tuple:
+    """Turn a model or System into ``(F(u), u0, slow_index, names)``; plain callables pass through."""
+    from ._system import System, _is_model, as_system
+
+    if isinstance(F, System) or _is_model(F):
+        system = as_system(F)
+        field = state_field(system, params, name)
+        names = tuple(system.variable_names) if names is None else names
+        if u0 is None:
+            if system.initial_state is None:
+                raise ValueError(f"{name}: {system.name} has no initial state; pass u0={{...}} with every variable "
+                                 f"({', '.join(system.variable_names)}).")
+            u0 = system.initial_state
+        if isinstance(u0, dict):
+            u0 = system.state_vector(u0, fill=system.initial_state, who=name, arg="u0")
+        if isinstance(slow_index, str):
+            slow_index = system.variable_index(slow_index, who=name, arg="slow_index")
+        return field, u0, slow_index, names
+    if params is not None:
+        raise TypeError(f"{name}: params= applies to a brainlab model or System; for a plain function F(u) close "
+                        "over the parameter values instead (e.g. functools.partial).")
+    if not callable(F):
+        raise TypeError(f"{name}: F must be a callable F(u) -> du/dt or a brainlab model, got {type(F).__name__}.")
+    if u0 is None:
+        raise TypeError(f"{name}: pass the initial state u0 of the simulation (a vector).")
+    if isinstance(slow_index, str):
+        if names is None or slow_index not in tuple(names):
+            raise ValueError(f"{name}: slow_index={slow_index!r} is a name; pass names=[...] that contains it, or the "
+                             "index of the slow variable.")
+        slow_index = list(names).index(slow_index)
+    return F, u0, slow_index, names
+
+
 def fast_slow_analysis(
-    F: Callable, u0: Any, *, slow_index: int, z_bounds: tuple[float, float], t_final: float, dt: float = 0.01,
+    F: Any, u0: Any = None, *, slow_index: int | str, z_bounds: tuple[float, float], t_final: float,
+    params: dict | None = None, dt: float = 0.01,
     record_every: int = 10, transient: float = 0.0, z_start: float | None = None, x_start: Any = None,
     ds: float = 0.02, max_steps: int = 1000, cycles: bool = True, spiking_cycles: bool = True,
     probe_time: float | None = None, cycle_options: dict | None = None, names: Sequence[str] | None = None,
@@ -319,9 +365,12 @@ def fast_slow_analysis(
 
     Args:
         F: the full vector field ``F(u) -> du/dt``, JAX-traceable, parameters closed over (time unit: the model's,
-            e.g. ms for a conductance model).
-        u0: initial state of the simulation.
-        slow_index: index of the slow variable in ``u``.
+            e.g. ms for a conductance model); or a brainlab model (``bl.neurons.HindmarshRose(1)``) or a
+            :class:`~brainlab.analysis.System`, whose variable names then name the plot's axes.
+        u0: initial state of the simulation (a vector, or for a model a ``{variable: value}`` dict; default for a
+            model: its initial state).
+        slow_index: index of the slow variable in ``u``, or its name (``'z'``) for a model or with ``names``.
+        params: for a model: parameter values overriding its own (``{'I_ext': 2.0}``).
         z_bounds: range of the slow variable for the diagram.
         t_final, dt, record_every, transient: simulation length, RK4 step, recording stride, and the initial time
             dropped from the overlay.
@@ -337,7 +386,8 @@ def fast_slow_analysis(
             on a cycle, :func:`~brainlab.analysis.continue_cycles` follows it both ways in :math:`z`.
         names: variable names for the plot.
 
-    Example:
+    Example (a brainlab model: ``fast_slow_analysis(bl.neurons.HindmarshRose(1), slow_index='z',
+    params={'I_ext': 2.}, z_bounds=(1.5, 3.5), t_final=1000.)``; or a plain function):
         >>> import jax.numpy as jnp
         >>> def hr(u, a=1., b=3., c=1., d=5., s=4., xr=-1.6, r=0.001, I=2.):  # Hindmarsh-Rose
         ...     x, y, z = u
@@ -352,8 +402,7 @@ def fast_slow_analysis(
     period exceeds ``max_period`` or the mesh can no longer resolve them.
     """
     name = "fast_slow_analysis"
-    if not callable(F):
-        raise TypeError(f"{name}: F must be a callable F(u) -> du/dt, got {type(F).__name__}.")
+    F, u0, slow_index, names = _resolve_model(name, F, u0, slow_index, params, names)
     u0 = np.asarray(u0, dtype=float)
     if u0.ndim != 1 or u0.size < 2:
         raise ValueError(f"{name}: u0 must be a state vector with at least two variables, got shape {u0.shape}.")

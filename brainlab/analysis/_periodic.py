@@ -7,6 +7,7 @@ multipliers and bifurcation test functions.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
 
@@ -78,7 +79,7 @@ class CycleBranch:
         stop_reason: why the continuation ended: ``'max_steps'``, ``'p_bounds'``, ``'max_period'``,
             ``'step_too_small'`` (Newton's method failed even for the smallest step), ``'homoclinic'`` (the period
             grows while the parameter no longer moves) or ``'equilibrium'`` (the cycle shrank onto an equilibrium,
-            e.g. at a second Hopf point).
+            e.g. at a second Hopf point; the last point is then the smallest cycle computed).
         param: the parameter's name; ``variable_names``: the state variables' names (for plots).
     """
 
@@ -270,7 +271,7 @@ def continue_cycles_from_hopf(
             raise ValueError(f"{name}: x0 and q must be finite and q non-zero.")
         omega = float(omega)
         fx = _eval_field(name, F, x0, p0)
-        J = np.asarray(jax.jit(jax.jacfwd(F))(x0, np.float64(p0)))
+        J = np.asarray(_jacobian_of(F)(x0, np.float64(p0)))
         scale = np.linalg.norm(J) + omega
         if np.linalg.norm(fx) > 1e-6 * (1.0 + np.linalg.norm(J) * (1.0 + np.linalg.norm(x0))):
             raise ValueError(f"{name}: x0 is not an equilibrium of F at p0 (|F(x0, p0)| = {np.linalg.norm(fx):.3g});"
@@ -433,6 +434,22 @@ def cycle_from_trajectory(t: Any, x: Any, *, variable: int = 0, level: float | N
     return orbit, float(period)
 
 
+_JACOBIANS: dict = {}
+
+
+def _jacobian_of(F: VectorField) -> Callable:
+    """``jax.jit(jax.jacfwd(F))``, built once per ``F`` (a fresh ``jacfwd`` wrapper would recompile every call)."""
+    try:
+        fn = _JACOBIANS.get(F)
+    except TypeError:  # unhashable callable
+        return jax.jit(jax.jacfwd(F))
+    if fn is None:
+        if len(_JACOBIANS) >= 32:
+            _JACOBIANS.pop(next(iter(_JACOBIANS)))
+        fn = _JACOBIANS[F] = jax.jit(jax.jacfwd(F))
+    return fn
+
+
 def _converged(X, dx, res, tol) -> bool:
     """Newton's last step met the tolerance (``res`` is the residual before it, a sanity check only)."""
     X = np.asarray(X)
@@ -506,10 +523,20 @@ def _continue(kern: col.CollocationKernels, X: np.ndarray, tprev: np.ndarray, me
         if len(rows) > 10:  # the period keeps growing while the parameter has stopped moving
             params = np.array([r[0] for r in rows])
             growth = (Tn - rows[-10][1]) / Tn
-            if growth > 0 and np.ptp(params[-10:]) < 1e-3 * growth * np.ptp(params):
+            # (a canard explosion also grows the period at an almost fixed parameter, but there the amplitude grows
+            # with it, while next to a homoclinic orbit the cycle has settled onto the loop: its amplitude stays)
+            amp_now, amp_before = (float(np.max(r[2] - r[3])) for r in (rows[-1], rows[-10]))
+            settled = abs(amp_now - amp_before) < 0.02 * amp_now
+            if settled and growth > 0.02 and np.ptp(params[-10:]) < 1e-3 * growth * np.ptp(params):
                 stop = "homoclinic"
                 break
         if steps >= 3 and float(np.max(rows[-1][2] - rows[-1][3])) < o.min_amplitude:
+            stop = "equilibrium"
+            break
+        if steps >= 3 and _passed_hopf(rows):  # a large step went through a Hopf point and came back out
+            last = len(rows) - 1
+            rows.pop()
+            specials = [sp for sp in specials if sp.index < last]
             stop = "equilibrium"
             break
         ds = min(ds * 1.3, o.ds_max)
@@ -522,17 +549,47 @@ def _continue(kern: col.CollocationKernels, X: np.ndarray, tprev: np.ndarray, me
             mesh = new_mesh
             t = t / math.sqrt(kern.inner(t, t, mesh))
     p, T, mx, mn, mu, st, err, u, meshes = (np.asarray(v) for v in zip(*rows))
+    # The trivial multiplier of the discretised monodromy matrix should be 1.  Next to a homoclinic orbit (long
+    # periods) its error grows because that matrix becomes ill-conditioned, which is expected and documented; on
+    # shorter cycles a large error means the mesh does not resolve them.
+    bad = (np.nan_to_num(err, nan=np.inf) > 0.05) & (T < 3.0 * T.min())
+    if bad.any():
+        k = int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1.0)))
+        warnings.warn(
+            f"limit cycles: {int(bad.sum())} of {len(rows)} cycles are poorly resolved by the mesh (the trivial "
+            f"Floquet multiplier is off by up to {err[k]:.2g}, at {o.param} = {p[k]:.8g}, period {T[k]:.6g}); their "
+            f"multipliers, stability and bifurcations of cycles may be wrong there. Pass more mesh intervals, e.g. "
+            f"ntst={2 * kern.ntst} (stiff relaxation and canard cycles need them).", RuntimeWarning, stacklevel=3)
     return CycleBranch(p, T, mx, mn, mu, st.astype(bool), err, u, meshes, ncol, tuple(specials), stop, o.param,
                        o.variable_names or tuple(f"x{i}" for i in range(kern.n)))
+
+
+def _passed_hopf(rows: list) -> bool:
+    """Whether the last step went through a Hopf point: the amplitude had a local minimum at the previous point,
+    small (under 10% of the branch's largest) and the parameter turned back there too.  Past a Hopf point the
+    continuation would retrace the same cycles (phase-shifted), which a fold of cycles does not do."""
+    amps = [float(np.max(r[2] - r[3])) for r in rows[-3:]]
+    ps = [float(r[0]) for r in rows[-3:]]
+    biggest = max(float(np.max(r[2] - r[3])) for r in rows)
+    turned = (ps[1] - ps[0]) * (ps[2] - ps[1]) < 0
+    return turned and amps[1] < min(amps[0], amps[2]) and amps[1] < 0.1 * biggest
 
 
 def _locate(kern, kind, k, Xa, ta, mesh, ua, sb, fa, fb, index, o) -> CycleSpecialPoint | None:
     """Zero of test function ``k`` between arclength 0 (``Xa``) and ``sb``, by the Illinois method."""
 
+    last = [0.0, np.asarray(Xa)]  # the latest corrected point: a closer predictor than Xa for the next trial
+
     def at(s):
-        Xs, _, dx, res = kern.newton(Xa + s * ta, mesh, ua, Xa, ta, s, o.tol, o.maxiter)
+        s0, X0 = last
+        Xs, _, dx, res = kern.newton(X0 + (s - s0) * ta, mesh, ua, Xa, ta, s, o.tol, o.maxiter)
         if not _converged(Xs, dx, res, o.tol):
-            return None
+            if s0 == 0.0:
+                return None
+            Xs, _, dx, res = kern.newton(Xa + s * ta, mesh, ua, Xa, ta, s, o.tol, o.maxiter)
+            if not _converged(Xs, dx, res, o.tol):
+                return None
+        last[:] = [s, Xs]
         ts, mus, _ = _analyse(kern, Xs, mesh, ua, ta)
         return _test_values(ts, mus)[k], Xs, mus
 

@@ -37,9 +37,10 @@ class PhasePlane:
 
     Main arguments:
         system: a function ``f(v, w, I=0.5, ...)`` returning the derivatives (positional arguments are the
-            variables, keyword arguments the parameters), a brainlab model, or a :class:`System`.
+            variables, keyword arguments the parameters), a brainlab model (``bl.neurons.MorrisLecar(1)``), or a
+            :class:`System`.
         variables: ``{name: (low, high)}`` for one or two variables: the window.
-        params: parameter values overriding the defaults (``{'I': 0.5}``; I in µA/cm² for neuron models).
+        params: parameter values overriding the defaults (``{'I': 0.5}``, or a model's ``{'I_ext': 40.0}``).
 
     Other arguments:
         fixed: values of the variables not displayed, for a slice of a higher-dimensional system (defaults to
@@ -60,6 +61,10 @@ class PhasePlane:
         >>> pp = PhasePlane(fhn, variables={'v': (-3, 3), 'w': (-2, 3)}, params={'I': 0.5})
         >>> [fp.kind for fp in pp.fixed_points()]
         ['unstable focus']
+
+    A model of more than two variables is shown as a slice: ``PhasePlane(bl.neurons.HH(1), variables={'V': (-80,
+    40), 'n': (0, 1)}, fixed={'m': 0.05, 'h': 0.6})``.  For an integrate-and-fire model the plane shows the
+    subthreshold vector field (no threshold or reset), which decides rest, rheobase and the approach to threshold.
 
     Limits: fixed points are found by Newton's method from a grid of seeds and from cells where both
     nullclines pass; points closer together than the seed spacing along a nearly tangent pair of nullclines
@@ -87,15 +92,20 @@ class PhasePlane:
                 f"{', '.join(repr(v) for v in sys_.variable_names)}."
             )
         self.names: tuple[str, ...] = tuple(variables)
-        self._idx = tuple(sys_.variable_index(nm, who=who) for nm in self.names)
+        self._idx = tuple(sys_.variable_index(nm, who=who, arg="variables") for nm in self.names)
         lo, hi = [], []
         for nm, win in variables.items():
             try:
                 a, b = (float(v) for v in win)
             except (TypeError, ValueError):
                 raise ValueError(f"{who}: the window of {nm!r} must be a pair (low, high), got {win!r}.") from None
-            if not (np.isfinite(a) and np.isfinite(b) and a < b):
-                raise ValueError(f"{who}: the window of {nm!r} must satisfy low < high (finite), got ({a}, {b}).")
+            if not (np.isfinite(a) and np.isfinite(b)):
+                raise ValueError(f"{who}: the window of {nm!r} in variables must be finite, got ({a}, {b}).")
+            if not a < b:
+                raise ValueError(
+                    f"{who}: the window of {nm!r} in variables must be (low, high) with low < high, got ({a:g}, {b:g})"
+                    + (f"; pass variables={{..., {nm!r}: ({b:g}, {a:g})}}." if a > b else ".")
+                )
             lo.append(a)
             hi.append(b)
         self._lo, self._hi = np.array(lo), np.array(hi)
@@ -122,7 +132,7 @@ class PhasePlane:
         full = {nm: 0.0 for nm in self.names}
         full.update({nm: base[nm] for nm in others if nm in base})
         full.update(fixed)
-        self._x_full = sys_.state_vector(full, who=who)
+        self._x_full = sys_.state_vector(full, who=who, arg="fixed")
         self._p = sys_.params_vector(params, who=who)
         self._last_fixed: np.ndarray = np.zeros((0, len(self.names)))
 
@@ -146,7 +156,7 @@ class PhasePlane:
         """Change parameter values (no recompilation); returns ``self`` so calls can be chained."""
         p = self._p.copy()
         for key, value in params.items():
-            j = self.system.param_index(key, who="PhasePlane.set_params")
+            j = self.system.param_index(key, who="PhasePlane.set_params", arg=f"in set_params({key}=...)")
             v = float(value)
             if not np.isfinite(v):
                 raise ValueError(f"PhasePlane.set_params: {key}={value!r} must be a finite number.")
@@ -384,13 +394,22 @@ class PhasePlane:
             unknown = [k for k in start if k not in self.names]
             missing = [nm for nm in self.names if nm not in start]
             if unknown or missing:
+                what = []
+                if missing:
+                    what.append(f"is missing {', '.join(repr(m) for m in missing)}")
+                if unknown:
+                    what.append(f"names {', '.join(repr(u) for u in unknown)}, not displayed (the variables not "
+                                "displayed are held at their fixed= values)")
+                example = ", ".join(f"{nm!r}: {start.get(nm, '...')}" for nm in self.names)
                 raise ValueError(
-                    f"{who}: start must give exactly the displayed variables {self.names}; got {dict(start)!r}."
+                    f"{who}: start {' and '.join(what)}; a start gives exactly the displayed variables of "
+                    f"{self.system.name}, e.g. start={{{example}}}."
                 )
             return np.array([float(start[nm]) for nm in self.names])
         z = np.asarray(start, np.float64).reshape(-1)
         if z.shape != (self.dim,):
-            raise ValueError(f"{who}: start must have {self.dim} entries {self.names}, got {start!r}.")
+            raise ValueError(f"{who}: start must have {self.dim} entries, one per displayed variable {self.names}, "
+                             f"got {start!r}.")
         return z
 
     def trajectory(

@@ -148,9 +148,9 @@ def _dedup(points: np.ndarray, q: np.ndarray, tol: float) -> np.ndarray:
 
 
 def find_slow_points(
-    F: Callable, initial_points: Any, *, q_tol: float = 1e-6, fixed_tol: float = 1e-16, steps: int = 200,
-    learning_rate: float = 0.05, polish_steps: int = 30, polish_q: float | None = None, dedup_tol: float = 1e-4,
-    batch_size: int = 256,
+    F: Any, initial_points: Any, *, params: dict | None = None, q_tol: float = 1e-6, fixed_tol: float = 1e-16,
+    steps: int = 200, learning_rate: float = 0.05, polish_steps: int = 30, polish_q: float | None = None,
+    dedup_tol: float = 1e-4, batch_size: int = 256,
 ) -> SlowPoints:
     """Find fixed points and slow points of :math:`\\dot x = F(x)` from many initial conditions.
 
@@ -164,7 +164,9 @@ def find_slow_points(
 
     Args:
         F: the autonomous vector field ``F(x) -> dx/dt`` for one state ``x`` of shape ``(N,)``, JAX-traceable (e.g.
-            a rate network :math:`F(x) = -x + W\\tanh(x) + b`, time in units of its time constant).
+            a rate network :math:`F(x) = -x + W\\tanh(x) + b`, time in units of its time constant); or a brainlab
+            model or :class:`~brainlab.analysis.System` (state in ``variable_names`` order).
+        params: for a model or System: parameter values overriding its own.
         initial_points: ``(K, N)`` starts: states visited by simulations, plus some noise. (Descending :math:`q`
             from random points drifts towards wherever the flow is slow overall, e.g. the origin of a rate network,
             rather than towards the attractors the dynamics actually uses.)
@@ -190,6 +192,15 @@ def find_slow_points(
     Levenberg-Marquardt iteration approaches only linearly, so its ``q`` is accurate but its location less so.
     """
     name = "find_slow_points"
+    from ._system import System, _is_model, as_system
+
+    if isinstance(F, System) or _is_model(F):
+        from ._fast_slow import state_field
+
+        F = state_field(as_system(F), params, name)
+    elif params is not None:
+        raise TypeError(f"{name}: params= applies to a brainlab model or System; for a plain function F(x) close over "
+                        "the parameter values instead.")
     if not callable(F):
         raise TypeError(f"{name}: F must be a callable F(x) -> dx/dt, got {type(F).__name__}.")
     if not 0 < fixed_tol <= q_tol:

@@ -9,6 +9,7 @@ value never recompiles.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import numbers
 import weakref
@@ -63,9 +64,14 @@ class System:
         trace_count: how many times the user's function has been traced.  Every evaluation goes through a
             compiled function cached on the System, so this stops growing once each analysis has run once;
             parameter changes do not increase it.
+        reset: for a spiking model with a reset (LIF, ExpIF, AdEx, QIF, Izhikevich): ``(variable, threshold
+            parameter, threshold value)``, e.g. ``('V', 'V_th', -50.0)``; ``None`` otherwise.  See :attr:`note`.
 
     Limits: the vector field must be smooth where it is analysed (Newton, Jacobians and normal forms use
-    forward-mode automatic differentiation); discontinuous models (resets, thresholds) are not supported.
+    forward-mode automatic differentiation).  Threshold, reset and refractory period of integrate-and-fire models
+    are not part of a model's ``vector_field``: for those models every analysis concerns the *subthreshold* vector
+    field, which is what decides rest, rheobase and the approach to threshold; the spiking (reset) cycle itself is
+    not a periodic orbit of that field and is never found.
     """
 
     def __init__(
@@ -77,8 +83,10 @@ class System:
         *,
         name: str = "system",
         initial_state: Mapping[str, float] | None = None,
+        reset: tuple[str, str, float] | None = None,
     ) -> None:
         self.name = name
+        self.reset = reset
         self.variable_names = tuple(variable_names)
         self.param_names = tuple(param_names)
         self.default_params = np.asarray(default_params, dtype=np.float64).reshape(len(self.param_names))
@@ -173,7 +181,12 @@ class System:
             return _stack_output([out[nm] for nm in names], names, mname, x.dtype)
 
         init = dict(model.initial_state())
-        return cls(F, names, pnames, defaults, name=mname, initial_state=init)
+        system = cls(F, names, pnames, defaults, name=mname, initial_state=init, reset=_reset_of(model, values))
+        if _declared_model(model):
+            # A brainlab model's vector_field is a pure function of (state, params) that reads nothing from the
+            # object, so every instance of the class shares one set of compiled functions.
+            system._compiled = _CLASS_COMPILED.setdefault((type(model), names, tuple(pnames)), {})
+        return system
 
     # ------------------------------------------------------------------ evaluation
     def F(self, x: jax.Array, p: jax.Array) -> jax.Array:
@@ -280,28 +293,71 @@ class System:
         """The number of state variables."""
         return len(self.variable_names)
 
-    def param_index(self, name: str, *, who: str = "System") -> int:
-        """The position of parameter ``name`` in ``p``; a clear error lists the valid names."""
+    def param_index(self, name: str, *, who: str = "System", arg: str | None = None) -> int:
+        """The position of parameter ``name`` in ``p``; a clear error names ``arg`` and lists the valid names."""
         if name not in self.param_names:
+            where = "" if not arg else f" ({arg})" if arg.startswith("in ") else f" ({arg}={name!r})"
+            hint = "" if name not in self.variable_names else (
+                f" {name!r} is a state variable of {self.name}, not a parameter."
+            )
             raise ValueError(
-                f"{who}: {self.name} has no parameter {name!r}. Valid parameters: {_names(self.param_names)}."
+                f"{who}: {self.name} has no parameter {name!r}{where}.{hint}{_did_you_mean(name, self.param_names)}"
+                f" Valid parameters: {_names(self.param_names)}."
             )
         return self.param_names.index(name)
 
-    def variable_index(self, name: str, *, who: str = "System") -> int:
-        """The position of variable ``name`` in ``x``; a clear error lists the valid names."""
+    def variable_index(self, name: str, *, who: str = "System", arg: str | None = None) -> int:
+        """The position of variable ``name`` in ``x``; a clear error names ``arg`` and lists the valid names."""
         if name not in self.variable_names:
+            where = f" (in {arg})" if arg else ""
+            hint = "" if name not in self.param_names else (
+                f" {name!r} is a parameter of {self.name}; set it with params={{{name!r}: ...}}."
+            )
             raise ValueError(
-                f"{who}: {self.name} has no state variable {name!r}. Valid variables: "
-                f"{_names(self.variable_names)}."
+                f"{who}: {self.name} has no state variable {name!r}{where}.{hint}"
+                f"{_did_you_mean(name, self.variable_names)} Valid variables: {_names(self.variable_names)}."
             )
         return self.variable_names.index(name)
+
+    def entering(self, x: Any, p: Any) -> np.ndarray:
+        """Which parameters enter the vector field: a boolean mask, True where :math:`\\partial F/\\partial p_k
+        \\ne 0` at ``(x, p)`` or at one of 15 points scattered around it (every state variable and parameter moved
+        by up to half its magnitude, plus one).  Threshold, reset and refractory parameters of integrate-and-fire
+        models come out False."""
+        x, p = np.asarray(x, np.float64), np.asarray(p, np.float64)
+        rng = np.random.default_rng(0)
+        xs = np.concatenate([x[None], x + rng.uniform(-0.5, 0.5, (15, self.n)) * (np.abs(x) + 1.0)])
+        ps = np.concatenate([p[None], p + rng.uniform(-0.5, 0.5, (15, p.size)) * (np.abs(p) + 1.0)])
+        mask = np.zeros(len(self.param_names), bool)
+        for y, q in zip(xs, ps):
+            fp = self.derivatives(y, q)[2]
+            mask |= np.any((fp != 0.0) & np.isfinite(fp), axis=0)
+            if mask.all():
+                break
+        return mask
+
+    @property
+    def note(self) -> str | None:
+        """For a model with a reset: what its analysis means (the subthreshold vector field); else ``None``."""
+        if self.reset is None:
+            return None
+        var, thr, value = self.reset
+        return (
+            f"{self.name} is an integrate-and-fire model: it resets {var} when {var} reaches {thr} = {value:g}. "
+            "Threshold, reset and refractory period are not part of its vector field, so this analysis concerns "
+            f"the subthreshold dynamics; states with {var} >= {value:g} are never reached in a simulation, and "
+            "the spiking (reset) cycle is not a periodic orbit of this vector field."
+        )
 
     def params_vector(self, params: Mapping[str, float] | None = None, *, who: str = "System") -> np.ndarray:
         """The parameter vector: defaults overridden by ``params`` (names checked, every value required)."""
         p = self.default_params.copy()
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError(f"{who}: params must be a dict {{name: value}} of parameters of {self.name}, e.g. "
+                            f"params={{{self.param_names[0]!r}: 1.0}}; got {type(params).__name__}."
+                            if self.param_names else f"{who}: {self.name} has no parameters; drop params=.")
         for key, value in (params or {}).items():
-            j = self.param_index(key, who=who)
+            j = self.param_index(key, who=who, arg="in params")
             arr = np.asarray(value, dtype=np.float64)
             if arr.size != 1 or not np.isfinite(arr):
                 raise ValueError(f"{who}: parameter {key!r} must be one finite number, got {value!r}.")
@@ -320,34 +376,38 @@ class System:
 
     def state_vector(
         self, state: Mapping[str, float] | Sequence[float] | np.ndarray, *, fill: Mapping[str, float] | None = None,
-        who: str = "System",
+        who: str = "System", arg: str = "start",
     ) -> np.ndarray:
-        """A state dict (or a sequence in variable order) as a vector; missing names come from ``fill``."""
+        """A state dict (or a sequence in variable order) as a vector; missing names come from ``fill``.
+
+        ``arg`` names the argument in error messages (``'start'``, ``'u0'``).
+        """
         if isinstance(state, Mapping):
             unknown = [k for k in state if k not in self.variable_names]
             if unknown:
                 raise ValueError(
-                    f"{who}: {self.name} has no state variable {_names(unknown)}. Valid variables: "
-                    f"{_names(self.variable_names)}."
+                    f"{who}: {self.name} has no state variable {_names(unknown)} (in {arg})."
+                    f"{_did_you_mean(unknown[0], self.variable_names)} Valid variables: {_names(self.variable_names)}."
                 )
             merged = dict(fill or {})
             merged.update(state)
             missing = [nm for nm in self.variable_names if nm not in merged]
             if missing:
+                example = ", ".join(f"{nm!r}: {merged.get(nm, '...')}" for nm in self.variable_names)
                 raise ValueError(
-                    f"{who}: the state is missing {_names(missing)}; give every variable of {self.name} "
-                    f"({_names(self.variable_names)})."
+                    f"{who}: {arg} is missing {_names(missing)}; give every variable of {self.name}, e.g. "
+                    f"{arg}={{{example}}}."
                 )
             x = np.array([float(merged[nm]) for nm in self.variable_names], dtype=np.float64)
         else:
             x = np.asarray(state, dtype=np.float64).reshape(-1)
             if x.shape != (self.n,):
                 raise ValueError(
-                    f"{who}: a state of {self.name} has {self.n} entries ({_names(self.variable_names)}), "
-                    f"got shape {np.shape(state)}."
+                    f"{who}: {arg} must give the {self.n} variables of {self.name} ({_names(self.variable_names)}), "
+                    f"as a dict or in that order; got shape {np.shape(state)}."
                 )
         if not np.all(np.isfinite(x)):
-            raise ValueError(f"{who}: the state must be finite, got {dict(zip(self.variable_names, x))}.")
+            raise ValueError(f"{who}: {arg} must be finite, got {dict(zip(self.variable_names, x))}.")
         return x
 
     def state_dict(self, x: Any) -> dict[str, float]:
@@ -360,10 +420,33 @@ class System:
         return None if self._initial_state is None else dict(self._initial_state)
 
     def __repr__(self) -> str:
+        sub = "; subthreshold vector field (no reset)" if self.reset is not None else ""
         return (
             f"System({self.name}: variables={self.variable_names}, params="
-            f"{dict(zip(self.param_names, self.default_params.tolist()))})"
+            f"{dict(zip(self.param_names, self.default_params.tolist()))}{sub})"
         )
+
+
+def _did_you_mean(name: str, valid: Sequence[str]) -> str:
+    close = [v for v in valid if v.lower() == str(name).lower()]
+    close = close or difflib.get_close_matches(str(name), list(valid), n=1, cutoff=0.5)
+    if not close and str(name).lower() in {"i", "i_app", "iapp", "i_ext", "current"}:
+        close = [v for v in valid if v.lower() in {"i_ext", "i"}][:1]
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _reset_of(model: Any, values: Mapping[str, Any]) -> tuple[str, str, float] | None:
+    """``(variable, threshold parameter, value)`` for an integrate-and-fire model (a spiking model declaring
+    ``V_reset`` or ``V_peak``: LIF, ExpIF, AdEx, QIF, Izhikevich); ``None`` for models without a reset."""
+    if not getattr(type(model), "SPIKING", False):
+        return None
+    if "V_reset" not in values and "V_peak" not in values:
+        return None
+    thr = "V_peak" if "V_peak" in values else "V_th" if "V_th" in values else None
+    names = tuple(model.variable_names)
+    if thr is None or "V" not in names:
+        return None
+    return "V", thr, float(np.asarray(values[thr], np.float64).reshape(-1)[0])
 
 
 def _pad_rows(*arrays: Any) -> tuple[int, list[np.ndarray]]:
@@ -407,6 +490,14 @@ def _stack_output(out: Any, variables: Sequence[str], fname: str, dtype: Any) ->
 
 
 _SYSTEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CLASS_COMPILED: dict[tuple, dict] = {}
+
+
+def _declared_model(model: Any) -> bool:
+    """A model declared with brainlab's ``AbstractModel`` (whose ``vector_field`` is documented as pure)."""
+    from .._model import AbstractModel
+
+    return isinstance(model, AbstractModel)
 
 
 def _is_model(obj: Any) -> bool:
@@ -418,7 +509,8 @@ def as_system(obj: Any) -> System:
 
     The System is remembered per function or model object (while it lives, and as long as its defaults, or
     the model's parameter values and initial state, are unchanged), so analyses of the same object share
-    their compiled code.
+    their compiled code.  After a model's parameters change (``hh.gNa = 100.``) a new System carries the new
+    values as defaults and shares the old one's compiled code: nothing recompiles.
 
     Example:
         >>> def fhn(v, w, I=0.5, a=0.7, b=0.8, tau=12.5):
@@ -449,12 +541,21 @@ def as_system(obj: Any) -> System:
     if cached is not None and cached[0] == key:
         return cached[1]
     system = build(obj)
-    _check_callable_shape(system)
+    if cached is not None and key[0] == "model" and _same_structure(cached[1], system):
+        # The model's parameter values (or initial state) changed: its vector field is the same pure function of
+        # (x, p), so the new System shares the compiled code of the old one (no recompilation).
+        system._compiled = cached[1]._compiled
+    elif not system._compiled:
+        _check_callable_shape(system)
     try:
         _SYSTEMS[obj] = (key, system)
     except TypeError:
         pass
     return system
+
+
+def _same_structure(a: System, b: System) -> bool:
+    return a.variable_names == b.variable_names and a.param_names == b.param_names
 
 
 def _check_callable_shape(system: System) -> None:

@@ -66,7 +66,7 @@ def plot_branch(branch: Any, variable: str | None = None, fig: Any = None) -> An
     for a, b in _runs(stable):
         s = bool(stable[a])
         fig.line(x[a:b], y[a:b], line_color="black", line_width=2, line_dash="solid" if s else "dashed",
-                 legend_label="stable" if s else "unstable")
+                 legend_label="stable equilibria" if s else "unstable equilibria")
     sps = list(branch.special_points)
     info = []
     for sp in sps:
