@@ -214,8 +214,9 @@ class Projection(Module):
                 "and the projection builds it for the right sizes) or swap pre and post."
             )
         object.__setattr__(self, "_conn", built)
-        object.__setattr__(self, "_indptr", jnp.asarray(built.indptr))
-        object.__setattr__(self, "_indices", jnp.asarray(built.indices))
+        # int32 on the host, then a plain transfer (jnp.asarray would compile a conversion per shape)
+        object.__setattr__(self, "_indptr", jax.device_put(np.asarray(built.indptr, dtype=np.int32)))
+        object.__setattr__(self, "_indices", jax.device_put(np.asarray(built.indices, dtype=np.int32)))
         object.__setattr__(self, "_rule_text", built.rule or "Connectivity")
 
     def _setup_models(self, synapse: Any, output: Any, stp: Any, post: Any) -> None:
@@ -470,11 +471,26 @@ class Projection(Module):
         fn = event_csr_matvec if events else csr_matvec
         return fn(vector, self._indptr, self._indices, w, n_post, backend=self._backend)
 
-    def update(self, t: Any, dt: Any) -> jax.Array:
+    def _event_plan(self) -> tuple | None:
+        """For :class:`~brainlab.Network`: ``(key, spikes, (indptr, indices, weights, n_post))`` when this step's
+        event propagation can share one kernel call with other projections from the same population (stored
+        connectivity, numba kernels, no delay or short-term plasticity, synapse state per postsynaptic neuron);
+        else ``None``."""
+        if (self._onthefly or self._backend == "dense" or self._delay is not None or self.stp is not None
+                or self.syn.STATE_ON != "post"):
+            return None
+        if _resolve_backend("Projection", self._backend) != "numba":
+            return None
+        spikes = self._pre.spike.value.reshape(-1)
+        return id(self._pre), spikes, (self._indptr, self._indices, self.weight.value, self._n_post)
+
+    def update(self, t: Any, dt: Any, *, _propagated: Any = None) -> jax.Array:
         r"""The current onto ``post`` during the step from ``t`` to ``t + dt`` (ms), shape ``post.size``.
 
         Reads ``pre.spike`` (the spikes of the previous step), advances the delay buffer, the short-term
         plasticity and the synapse model by one step, and reads ``post``'s potential for conductance outputs.
+        (``_propagated``: the summed weighted spikes of this step, already computed by a :class:`Network` that
+        propagated several projections from the same population in one kernel call.)
         """
         t, dt = _raw(t), _raw(dt)
         spikes = self._pre.spike.value.reshape(-1)
@@ -496,7 +512,7 @@ class Projection(Module):
             x = jax.ops.segment_sum(per_synapse.astype(w.dtype) * w, self._indices, num_segments=self._n_post)
             g = self.syn.update(t, dt, x)
         elif self.syn.STATE_ON == "post":
-            x = self._propagate(events, w, events=True)
+            x = self._propagate(events, w, events=True) if _propagated is None else _propagated
             g = self.syn.update(t, dt, x)
         else:
             r = self.syn.update(t, dt, events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import signal
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ from . import engine as be
 from ._network import Network, is_population
 from ._results import RunResult, SpikeRecord
 from .engine import Module, State
+from .engine._event._spikes import decode_packed, pack_spikes, packed_bytes
 
 __all__ = ["Runner", "NonFiniteError"]
 
@@ -60,6 +62,351 @@ def _number(owner: str, arg: str, value: Any, positive: bool = True) -> float:
     return v
 
 
+# ------------------------------------------------------------------------------------------------------------
+# Compiled chunks: a stepping loop with a dynamic step count and bit-packed spikes
+# ------------------------------------------------------------------------------------------------------------
+
+# Recorded data kept per chunk when the chunk length is not given (chunk_ms / every): longer default chunks of a
+# large network are shortened so that a chunk's buffers stay under this many bytes.
+_CHUNK_BYTES = 64 * 2**20
+_HOIST_SIZE = 256  # constants with at least this many elements are passed to compiled chunks as arguments
+
+# XLA CPU options for the chunk programs.  Region-based copy insertion lets the loop update its carried States in
+# place instead of copying them at each step (about 10 % of a step of the 4000-neuron COBA network).
+_CPU_COMPILER_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
+
+
+def _pad_steps(x: Any, capacity: int) -> Any:
+    """A chunk's slice of a time series, padded with zeros to the chunk capacity (one compiled shape)."""
+    missing = capacity - x.shape[0]
+    if missing <= 0:
+        return x
+    return jnp.concatenate([x, jnp.zeros((missing, *x.shape[1:]), x.dtype)])
+
+
+def _stepping_loop(one_step: Callable, first: Any, n: Any, const_values: Any, series_values: Any, capacity: int,
+                   before: Callable[[], list]) -> tuple[list, list]:
+    """Run ``one_step(first + k, const_values, series[k])`` for ``k < n`` (``n <= capacity``, traced) as one
+    ``lax.while_loop`` carrying the States it writes; its outputs fill ``[capacity, ...]`` buffers.
+
+    ``before()`` is recorded from the States as they are when each step starts (row ``k`` of a
+    ``[capacity + 1, ...]`` buffer), and once more from the final States (row ``n``): rows ``1 .. n`` then hold
+    its value after each step.  Recording what a step left behind at the start of the next one reads the stored
+    values instead of recomputing them alongside the step.
+
+    Returns the ``before`` buffers and the step-output buffers.
+    """
+    from .engine._array import unwrap
+    from .engine._tracing import read_values, trace_stateful, write_values
+
+    def step(i, *xs):
+        pre = before()
+        return pre, one_step(i, const_values, list(xs))
+
+    i_aval = jax.ShapeDtypeStruct((), jnp.int32)
+    x_avals = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in series_values]
+    sj = trace_stateful(step, [i_aval, *x_avals], transform="Runner")
+    values = read_values(sj.states)
+    carried0 = [v for v, w in zip(values, sj.written) if w]
+    fixed = [v for v, w in zip(values, sj.written) if not w]
+    out_avals = sj.closed.out_avals[: sj.n_out]
+    n_pre = len(jax.tree.leaves(jax.tree.unflatten(sj.out_tree, list(range(sj.n_out)))[0]))
+    bufs0 = [jnp.zeros((capacity + 1 if i < n_pre else capacity, *a.shape), a.dtype)
+             for i, a in enumerate(out_avals)]
+    first = jnp.asarray(unwrap(first), jnp.int32)
+    n = jnp.asarray(unwrap(n), jnp.int32)
+
+    def merged(carried):
+        c, f = iter(carried), iter(fixed)
+        return [next(c) if w else next(f) for w in sj.written]
+
+    def body(carry):
+        k, carried, bufs = carry
+        xs = [jax.lax.dynamic_index_in_dim(x, k, 0, keepdims=False) for x in series_values]
+        outs, new = sj.evaluate([first + k, *xs], merged(carried))
+        bufs = [jax.lax.dynamic_update_index_in_dim(b, jnp.asarray(o, b.dtype), k, 0) for b, o in zip(bufs, outs)]
+        return k + 1, new, bufs
+
+    _, final, bufs = jax.lax.while_loop(lambda c: c[0] < n, body, (jnp.int32(0), carried0, bufs0))
+    write_values(sj.written_states, final)
+    last = before()
+    pre_bufs = [jax.lax.dynamic_update_index_in_dim(b, jnp.asarray(o, b.dtype), n, 0)
+                for b, o in zip(bufs[:n_pre], last)]
+    _, outs = sj.unflatten(pre_bufs + bufs[n_pre:])
+    return pre_bufs, outs
+
+
+class _Program:
+    """A stateful function compiled once per argument and State signature, with the Runner's XLA options.
+
+    Like ``be.jit`` (States found by tracing, written back after each call) but compiled ahead of time, so that
+    compiler options can be given.
+    """
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+        self.trace_count = 0
+        self._cache: dict[Any, Any] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        from .engine._tracing import aval_of, flatten_args, trace_stateful
+
+        leaves, tree = flatten_args(args)
+        leaves = [x if isinstance(x, (jax.Array, np.ndarray)) else np.asarray(x) for x in leaves]
+        key = (tree, tuple((tuple(x.shape), x.dtype) for x in leaves))
+        entry = self._cache.get(key)
+        if entry is not None:
+            sj, exe, state_keys = entry
+            if [(tuple(s._value.shape), s._value.dtype) for s in sj.states] != state_keys:
+                entry = None
+        if entry is None:
+            avals = [aval_of(x) for x in leaves]
+            sj = trace_stateful(lambda *flat: self.fn(*jax.tree.unflatten(tree, list(flat))), avals,
+                                transform="Runner")
+            self.trace_count += 1
+            exe, consts = _compile_stateful(sj, leaves)
+            state_keys = [(tuple(s._value.shape), s._value.dtype) for s in sj.states]
+            self._cache[key] = entry = (sj, (exe, consts), state_keys)
+        sj, (exe, consts), _ = entry
+        outs, new = exe(leaves, [s._value for s in sj.states], consts)
+        for s, v in zip(sj.written_states, new):
+            s._value = v
+        return sj.unflatten(outs)
+
+
+def _compile_stateful(sj: Any, leaves: list) -> tuple[Any, list]:
+    """Compile a traced stateful function; its large constants (a connectivity's index arrays) become arguments,
+    kept on the device, instead of literals in the program: compiling and caching stay fast for large networks."""
+    from jax.extend.core import ClosedJaxpr
+
+    from .engine import _jax_internals as jxi
+
+    closed = sj.closed
+    hoisted = [i for i, c in enumerate(closed.consts) if np.size(c) >= _HOIST_SIZE and hasattr(c, "dtype")]
+    consts = [jax.device_put(closed.consts[i]) for i in hoisted]
+
+    def run(args, states, hoisted_values):
+        values = list(closed.consts)
+        for i, v in zip(hoisted, hoisted_values):
+            values[i] = v
+        outs = jxi.eval_jaxpr(ClosedJaxpr(closed.jaxpr, values), *args, *states)
+        return list(outs[: sj.n_out]), list(outs[sj.n_out:])
+
+    lowered = jax.jit(run).lower(leaves, [s._value for s in sj.states], consts)
+    return _compile(lowered), consts
+
+
+def _compile(lowered: Any) -> Any:
+    """Compile a lowered chunk program, or load it from brainlab's on-disk executable cache."""
+    options = dict(_CPU_COMPILER_OPTIONS) if jax.default_backend() == "cpu" else {}
+    cache = _executable_cache()
+    key = cache.key(lowered, options) if cache is not None else None
+    if key is not None:
+        exe = cache.load(key)
+        if exe is not None:
+            return exe
+    exe = None
+    if options:
+        try:
+            exe = lowered.compile(compiler_options=options)
+        except Exception:  # an XLA without these options: compile with the defaults
+            options = {}
+    if exe is None:
+        exe = lowered.compile()
+    if key is not None:
+        cache.store(key, exe)
+    return exe
+
+
+class _ExecutableCache:
+    """Compiled chunk programs on disk, so that a new process skips XLA compilation of a network it has run before.
+
+    Scope and safety: only the Runner's own chunk programs are cached (JAX's global compilation cache and the
+    user's other compilations are left alone).  An entry is keyed by the program's full text, the compiler options
+    and ``XLA_FLAGS``, the jax/jaxlib versions, the backend and device, and the host CPU's model and instruction-set
+    flags, so an entry is only ever loaded where it was compiled for.  A connectivity's index arrays are arguments,
+    not literals, so entries stay small (their sizes are part of the program).  Entries are written atomically,
+    evicted oldest-first beyond ``_CACHE_MAX_BYTES``, and any error (unwritable directory, corrupt or foreign entry)
+    falls back to compiling.  Only single-device CPU programs are cached.  Location: ``$BRAINLAB_CACHE_DIR`` (set it
+    to an empty string or ``0`` to disable), else ``$XDG_CACHE_HOME/brainlab/xla`` (``~/.cache/brainlab/xla``).
+    """
+
+    VERSION = "brainlab-chunk-cache-1"
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self._host = _host_fingerprint()
+
+    def key(self, lowered: Any, options: dict) -> str | None:
+        import hashlib
+
+        try:
+            import jaxlib
+
+            dev = jax.devices()[0]
+            h = hashlib.sha256()
+            for part in (self.VERSION, jax.__version__, jaxlib.__version__, dev.platform, dev.device_kind,
+                         dev.client.platform_version, self._host, repr(sorted(options.items())),
+                         os.environ.get("XLA_FLAGS", "")):
+                h.update(str(part).encode())
+                h.update(b"\0")
+            h.update(lowered.as_text().encode())
+            return h.hexdigest()
+        except Exception:
+            return None
+
+    def load(self, key: str) -> Any:
+        import pickle
+
+        from jax.experimental import serialize_executable
+
+        path = self.dir / f"{key}.bin"
+        try:
+            with open(path, "rb") as fh:
+                payload = pickle.load(fh)
+            exe = serialize_executable.deserialize_and_load(*payload)
+        except FileNotFoundError:
+            return None
+        except Exception:
+            try:
+                path.unlink()  # unreadable: drop it, compile again
+            except OSError:
+                pass
+            return None
+        try:
+            os.utime(path)  # recently used: evicted last
+        except OSError:
+            pass
+        return exe
+
+    def store(self, key: str, exe: Any) -> None:
+        import pickle
+        import tempfile
+
+        from jax.experimental import serialize_executable
+
+        try:
+            blob = pickle.dumps(serialize_executable.serialize(exe))
+            if len(blob) > _CACHE_MAX_ENTRY_BYTES:
+                return
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, self.dir / f"{key}.bin")
+            self._evict()
+        except Exception:
+            return
+
+    def _evict(self) -> None:
+        entries = []
+        for path in self.dir.glob("*.bin"):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime, st.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= _CACHE_MAX_BYTES:
+                break
+            try:
+                path.unlink()
+                total -= size
+            except OSError:
+                pass
+
+
+_CACHE_MAX_BYTES = 256 * 2**20
+_CACHE_MAX_ENTRY_BYTES = 32 * 2**20
+_CACHE: list = []  # [the process's _ExecutableCache or None], filled on first use
+
+
+def _executable_cache() -> "_ExecutableCache | None":
+    if not _CACHE:
+        _CACHE.append(_make_cache())
+    cache = _CACHE[0]
+    if cache is None or jax.default_backend() != "cpu" or jax.device_count() != 1:
+        return None
+    return cache
+
+
+def _make_cache() -> "_ExecutableCache | None":
+    setting = os.environ.get("BRAINLAB_CACHE_DIR")
+    if setting is not None:
+        if setting.strip().lower() in ("", "0", "off", "false", "none", "no"):
+            return None
+        directory = Path(setting).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        directory = Path(base) / "brainlab" / "xla"
+    return _ExecutableCache(directory)
+
+
+def _host_fingerprint() -> str:
+    """The CPU model and instruction-set flags (compiled code is only valid on a CPU that has them)."""
+    import platform
+
+    parts = [platform.machine(), platform.processor()]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key = line.split(":", 1)[0].strip()
+                if key in ("model name", "flags", "Features", "CPU implementer", "CPU part"):
+                    parts.append(line.strip())
+                if key == "processor" and len(parts) > 2:
+                    break  # the first processor's lines are enough
+    except OSError:
+        parts.append(platform.platform())
+    return "|".join(parts)
+
+
+class _Parts:
+    """The data of one ``run``, chunk by chunk, on the host."""
+
+    def __init__(self, runner: "Runner"):
+        self.runner = runner
+        self.rec: list[list[np.ndarray]] = [[] for _ in runner.monitors]
+        self.spikes: dict[str, list[Any]] = {p: [] for p in runner.spiking}
+        self.ts: list[np.ndarray] = []
+
+    def collect(self, rec: Any, spk: Any, first: int, n: int) -> None:
+        runner = self.runner
+        ts = (np.arange(first, first + n) + 1) * runner._dt
+        batched = runner._batched is not None
+        new_rec = []
+        for r in rec:
+            r = np.asarray(r)
+            new_rec.append(r[:, :n] if batched else r[:n])
+        new_spikes = []
+        if spk:
+            # one raster for all populations, one after another: [capacity + 1, bytes], row k + 1 holds the spikes
+            # of step k
+            packed = np.asarray(spk[0])
+            offset = 0
+            for size in runner._spike_sizes().values():
+                width = packed_bytes(size)
+                per_member = []
+                for d in (packed if batched else [packed]):
+                    steps, idx = decode_packed(d[1:, offset:offset + width], n)
+                    per_member.append((ts[steps], idx))
+                new_spikes.append(per_member if batched else per_member[0])
+                offset += width
+        # appended together at the end, so that an interrupt never leaves a chunk half recorded
+        self.ts.append(ts)
+        for part, r in zip(self.rec, new_rec):
+            part.append(r)
+        for part, s in zip(self.spikes.values(), new_spikes):
+            part.append(s)
+
+    def assemble(self, stopped: str | None) -> Any:
+        return self.runner._assemble(self.rec, self.spikes, self.ts, stopped)
+
+    def assemble_last(self) -> Any:
+        return self.runner._assemble([[p[-1]] for p in self.rec], {k: [v[-1]] for k, v in self.spikes.items()},
+                                     [self.ts[-1]], None)
+
+
 class Runner:
     r"""Simulate a network (or a single population) and record what you ask for.
 
@@ -71,10 +418,12 @@ class Runner:
         dt: the time step in ms (default: the smallest ``DEFAULT_DT`` of the populations).
 
     Other arguments:
-        record_spikes: record the spikes of every spiking population, sparsely (default True).
+        record_spikes: record the spikes of every spiking population, sparsely (default True; bit-packed while
+            the chunk runs, one bit per neuron and step, and returned as spike times and indices).
         progress: show a progress bar (a widget in notebooks).
         chunk_ms: simulated time per compiled chunk; recorded data moves to the host after each chunk, so memory
-            stays bounded for long runs.  Default: 100 ms (or ``every``).
+            stays bounded for long runs.  Default: 100 ms (or ``every``), shortened for large networks so that a
+            chunk records at most 64 MB.  One compiled program serves chunks of every length up to this one.
 
     Running: ``res = runner.run(duration, inputs=...)``; calling ``run`` again continues from where the last
     run stopped; ``reset()`` restores the initial state.  ``res.ts`` holds the time of each recorded step, the
@@ -85,6 +434,11 @@ class Runner:
     population and the time; ``err.result`` has everything recorded until then.  An interrupt (Ctrl-C, or the
     notebook's stop button) keeps the data of the chunks already run and returns them with ``res.stopped`` set;
     ``run`` can continue afterwards.
+
+    Performance: the next chunk is dispatched before the data of the last one is decoded on the host, the NaN check
+    runs on the host once per chunk (a replay with per-step checks finds the exact step), and compiled chunk
+    programs are kept on disk (``~/.cache/brainlab/xla``; ``BRAINLAB_CACHE_DIR`` moves it, ``BRAINLAB_CACHE_DIR=0``
+    turns it off), so a new process does not compile a network it has run before.
 
     Example:
         >>> lif = bl.neurons.LIF(100)
@@ -116,6 +470,7 @@ class Runner:
         self.progress = progress
         self.chunk_ms = _number("Runner", "chunk_ms", chunk_ms) if chunk_ms is not None else None
         self._states = net.states()
+        self._monitor_bytes: dict[str, int] = {}  # recorded bytes per step of each State monitor
         self.monitors = self._parse_monitors(monitors)
         self.spiking: dict[str, Any] = {}
         if record_spikes:
@@ -126,6 +481,7 @@ class Runner:
         self.step_count = 0
         self._compiled: dict[Any, Any] = {}
         self._sentinel: dict[int, bool] = {}
+        self._checked: list[tuple[str, State]] | None = None
         self._batched: Module | None = None  # set by bl.sweep: States carry a leading axis of parameter sets
 
     # -- configuration -----------------------------------------------------------------------------------
@@ -189,8 +545,11 @@ class Runner:
                         f"{state.shape}; got min {index.min()}, max {index.max()}."
                     )
                 out.append((name, lambda s=state, i=jnp.asarray(index): s.value[i]))
+                self._monitor_bytes[name] = int(index.size) * state.dtype.itemsize * (
+                    int(np.prod(state.shape[1:])) if state.ndim > 1 else 1)
             else:
                 out.append((name, lambda s=state: s.value))
+                self._monitor_bytes[name] = int(np.prod(state.shape)) * state.dtype.itemsize
         return out
 
     # -- inputs ------------------------------------------------------------------------------------------
@@ -249,8 +608,11 @@ class Runner:
         return consts, series, funcs
 
     # -- compiled chunks ---------------------------------------------------------------------------------
-    def _chunk_function(self, const_keys: tuple, series_keys: tuple, funcs: tuple, checking: bool) -> Any:
-        key = (const_keys, series_keys, tuple((k, id(f)) for k, f in funcs), checking, self._dt)
+    def _chunk_function(self, const_keys: tuple, series_keys: tuple, funcs: tuple, checking: bool,
+                        capacity: int) -> "_Program":
+        """The compiled program that runs up to ``capacity`` steps (the count is an argument: one compilation
+        serves chunks of every length) and returns the recorded buffers."""
+        key = (const_keys, series_keys, tuple((k, id(f)) for k, f in funcs), checking, self._dt, capacity)
         fn = self._compiled.get(key)
         if fn is not None:
             return fn
@@ -258,58 +620,70 @@ class Runner:
         net = self.net
         monitors = self.monitors
         spiking = list(self.spiking.values())
-        checked = self._checked_states() if checking else []
+        checked = self._checked_states()
         for _, s in checked:
-            self._bad(s)  # fill the sentinel table outside the trace
+            self._uses_sentinels(s)  # fill the sentinel table outside the trace
 
-        def chunk(step_ids, const_values, series_values):
-            def body(i, *xs):
-                t = i.astype(be.default_float()) * dt
-                inputs: dict[int, Any] = {}
-                for k, v in zip(const_keys, const_values):
-                    inputs[k] = v if k not in inputs else inputs[k] + v
-                for k, v in zip(series_keys, xs):
-                    inputs[k] = v if k not in inputs else inputs[k] + v
-                for k, f in funcs:
-                    v = jnp.asarray(f(t))
-                    inputs[k] = v if k not in inputs else inputs[k] + v
-                net.update(t, dt, inputs)
-                rec = [jnp.asarray(getter()) for _, getter in monitors]
-                spk = [pop.spike.value for pop in spiking]
-                if checking:
-                    bad = jnp.stack([self._bad(s) for _, s in checked])
-                    code = jnp.where(bad.any(), jnp.argmax(bad), -1)
-                else:
-                    code = jnp.int32(-1)
-                return rec, spk, code
+        def one_step(i, const_values, xs):
+            t = i.astype(be.default_float()) * dt
+            inputs: dict[int, Any] = {}
+            for k, v in zip(const_keys, const_values):
+                inputs[k] = v if k not in inputs else inputs[k] + v
+            for k, v in zip(series_keys, xs):
+                inputs[k] = v if k not in inputs else inputs[k] + v
+            for k, f in funcs:
+                v = jnp.asarray(f(t))
+                inputs[k] = v if k not in inputs else inputs[k] + v
+            net.update(t, dt, inputs)
+            rec = [jnp.asarray(getter()) for _, getter in monitors]
+            if checking:
+                bad = jnp.stack([self._bad(s) for _, s in checked])
+                code = jnp.where(bad.any(), jnp.argmax(bad), -1).astype(jnp.int32)
+                return rec, [code]
+            return rec, []
 
-            return be.for_loop(body, step_ids, *series_values)
+        def chunk(first, n, const_values, series_values):
+            # spikes are packed from the stored spike vectors at the start of the next step (see _stepping_loop)
+            # the spikes of all populations, bit-packed into one raster row per step (one write per step)
+            spk, (rec, codes) = _stepping_loop(
+                one_step, first, n, const_values, series_values, capacity,
+                lambda: [jnp.concatenate([pack_spikes(pop.spike.value) for pop in spiking])] if spiking else [])
+            return rec, spk, codes
 
         if self._batched is not None:
-            fn = be.jit(be.vmap(chunk, in_axes=None, in_states=self._batched))
+            fn = _Program(be.vmap(chunk, in_axes=None, in_states=self._batched))
         else:
-            fn = be.jit(chunk)
+            fn = _Program(chunk)
         self._compiled[key] = fn
         return fn
 
     def _checked_states(self) -> list[tuple[str, State]]:
         """Float States that can go bad.  States that start with infinities (e.g. "time of last spike = -inf")
         use them as sentinels, so only NaN is an error for those."""
-        return [(p, s) for p, s in self._states.items()
-                if s.kind != "param" and jnp.issubdtype(s.dtype, jnp.floating)]
+        if self._checked is None:
+            self._checked = [(p, s) for p, s in self._states.items()
+                             if s.kind != "param" and jnp.issubdtype(s.dtype, jnp.floating)]
+        return self._checked
 
-    def _bad(self, s: State) -> Any:
+    def _uses_sentinels(self, s: State) -> bool:
         sentinel = self._sentinel.get(id(s))
         if sentinel is None:
             sentinel = self._sentinel[id(s)] = not bool(np.isfinite(np.asarray(s._init)).all())
+        return sentinel
+
+    def _host_bad(self, values: list) -> np.ndarray:
+        """Which checked States hold a non-finite value (NaN only for those using infinities as sentinels), from
+        their values at the end of a chunk; checked on the host, so the compiled chunk carries no check."""
+        out = np.zeros(len(values), dtype=bool)
+        for i, ((_, s), v) in enumerate(zip(self._checked_states(), values)):
+            v = np.asarray(v)
+            out[i] = np.isnan(v).any() if self._uses_sentinels(s) else not np.isfinite(v).all()
+        return out
+
+    def _bad(self, s: State) -> Any:
+        sentinel = self._uses_sentinels(s)
         v = s.value
         return jnp.isnan(v).any() if sentinel else ~jnp.isfinite(v).all()
-
-    def _first_nonfinite(self) -> str | None:
-        for path, s in self._checked_states():
-            if bool(self._bad(s)):
-                return path
-        return None
 
     # -- running -----------------------------------------------------------------------------------------
     def run(
@@ -341,96 +715,147 @@ class Runner:
         if callback is not None and not callable(callback):
             raise TypeError("Runner.run: callback must be a function callback(chunk_result, runner).")
         consts, series, funcs = self._parse_inputs(inputs, n_steps)
-        chunk_steps = max(1, int(round((every or self.chunk_ms or 100.0) / self._dt)))
-        chunk_steps = min(chunk_steps, n_steps)
+        capacity = self._chunk_steps(every)
         show = self.progress if progress is None else progress
+        keys = (tuple(k for k, _ in consts), tuple(k for k, _ in series), tuple(funcs))
+        const_values = [v for _, v in consts]
 
-        rec_parts: list[list[np.ndarray]] = [[] for _ in self.monitors]
-        spike_parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {p: [] for p in self.spiking}
-        ts_parts: list[np.ndarray] = []
+        parts = _Parts(self)
         stopped: str | None = None
         bar = None
         if show:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=round(n_steps * self._dt, 6), unit="ms", desc="simulating", leave=False)
+        fn = self._chunk_function(*keys, checking=False, capacity=capacity)
+        checked = self._checked_states()
+        # Chunks run asynchronously: the next chunk is dispatched before the data of the previous one is moved to
+        # the host and decoded, so host work overlaps the simulation.  With a callback, each chunk is collected
+        # (and the callback called) before the next starts, so the callback sees, and may change, the current state.
+        pipeline = callback is None
+        in_flight: list[dict[str, Any]] = []  # dispatched, not yet collected; oldest first
         done = 0
         error: NonFiniteError | None = None
         try:
-            while done < n_steps:
-                n = min(chunk_steps, n_steps - done)
-                first = self.step_count
-                step_ids = jnp.arange(first, first + n, dtype=jnp.int32)
-                sl = slice(done, done + n)
-                fn = self._chunk_function(tuple(k for k, _ in consts), tuple(k for k, _ in series), tuple(funcs),
-                                          checking=False)
-                snapshot = {p: s._value for p, s in self._states.items()}
-                with _DeferInterrupt():
-                    rec, spk, _ = fn(step_ids, [v for _, v in consts], [v[sl] for _, v in series])
-                    self.step_count += n
-                bad_path = self._first_nonfinite()
-                if bad_path is not None:
-                    # replay the chunk with per-step checks to find the exact step and variable
-                    for p, v in snapshot.items():
-                        self._states[p]._value = v
-                    self.step_count = first
-                    fn = self._chunk_function(tuple(k for k, _ in consts), tuple(k for k, _ in series),
-                                              tuple(funcs), checking=True)
-                    rec, spk, codes = fn(step_ids, [v for _, v in consts], [v[sl] for _, v in series])
-                    self.step_count = first + n
-                    codes = np.asarray(codes)
-                    k = int(np.argmax(codes >= 0)) if (codes >= 0).any() else n - 1
-                    names = [p for p, _ in self._checked_states()]
-                    path = names[int(codes[k])] if codes[k] >= 0 else bad_path
-                    n_keep = k + 1
-                    self._collect(rec, spk, first, n_keep, rec_parts, spike_parts, ts_parts)
-                    t_bad = (first + k + 1) * self._dt
-                    pop, _, var = path.rpartition(".")
-                    stopped = f"non-finite value of {var!r} in {pop or 'the network'!r} at t = {t_bad:.4g} ms"
-                    error = NonFiniteError(
-                        f"Runner: the State {var!r} of population {pop!r} became NaN or infinite at t = {t_bad:.6g} "
-                        f"ms (step {first + k}). The run stopped there; err.result holds everything recorded up to "
-                        "and including that step. Usual causes: a time step too large for the model (try a smaller "
-                        "dt), or parameters/inputs outside the model's range. Call runner.reset() before running "
-                        "again.",
-                        None,  # filled below
-                    )
+            while True:
+                if done < n_steps and (pipeline or not in_flight):
+                    n = min(capacity, n_steps - done)
+                    chunk = {"first": self.step_count, "n": n,
+                             "series": [_pad_steps(v[done:done + n], capacity) for _, v in series],
+                             "snapshot": {p: s._value for p, s in self._states.items()}}
+                    with _DeferInterrupt():
+                        chunk["out"] = fn(np.int32(chunk["first"]), np.int32(n), const_values, chunk["series"])
+                        chunk["final"] = [s._value for _, s in checked]
+                        self.step_count += n
+                        in_flight.append(chunk)
+                    done += n
+                    if pipeline and len(in_flight) < 2 and done < n_steps:
+                        continue  # keep one chunk queued behind the one being collected
+                if not in_flight:
                     break
-                self._collect(rec, spk, first, n, rec_parts, spike_parts, ts_parts)
-                done += n
+                chunk = in_flight[0]
+                bad = self._finish_chunk(chunk, in_flight, keys, const_values, capacity, parts)
+                in_flight.pop(0)
+                if bad is not None:
+                    message, stopped = bad
+                    error = NonFiniteError(message, None)
+                    break
                 if bar is not None:
-                    bar.update(round(n * self._dt, 6))
+                    bar.update(round(chunk["n"] * self._dt, 6))
                 if callback is not None:
-                    callback(self._assemble([[p[-1]] for p in rec_parts],
-                                            {k: [v[-1]] for k, v in spike_parts.items()}, [ts_parts[-1]], None),
-                             self)
+                    callback(parts.assemble_last(), self)
         except KeyboardInterrupt:
-            stopped = f"interrupted at t = {self.t:.6g} ms; run() again to continue"
-            print(f"Runner: {stopped}. The data recorded so far is returned.")
+            # the chunks already dispatched complete anyway: keep their data, so that it matches the States
+            bad = None
+            with _DeferInterrupt():
+                while in_flight and bad is None:
+                    bad = self._finish_chunk(in_flight[0], in_flight, keys, const_values, capacity, parts)
+                    in_flight.pop(0)
+            if bad is not None:
+                message, stopped = bad
+                error = NonFiniteError(message, None)
+            else:
+                stopped = f"interrupted at t = {self.t:.6g} ms; run() again to continue"
+                print(f"Runner: {stopped}. The data recorded so far is returned.")
         finally:
             if bar is not None:
                 bar.close()
-        result = self._assemble(rec_parts, spike_parts, ts_parts, stopped)
+        result = parts.assemble(stopped)
         if error is not None:
             error.result = result
             raise error
         return result
 
-    def _collect(self, rec, spk, first, n, rec_parts, spike_parts, ts_parts) -> None:
-        ts = (np.arange(first, first + n) + 1) * self._dt
-        ts_parts.append(ts)
+    def _finish_chunk(self, chunk: dict, in_flight: list, keys: tuple, const_values: list, capacity: int,
+                      parts: "_Parts") -> Any:
+        """Check a dispatched chunk for NaNs and collect its data.  On a NaN, discard the chunks dispatched after
+        it, replay it with per-step checks from its saved start, keep its data up to the bad step and return
+        ``(message, stopped)`` for the error; else return ``None``."""
+        if chunk.get("finished"):  # (an interrupt came after it was collected, before it left the queue)
+            return None
+        rec, spk, _ = chunk["out"]
+        bad = self._host_bad(chunk["final"])  # waits for the chunk
+        first, n = chunk["first"], chunk["n"]
+        if not bad.any():
+            parts.collect(rec, spk, first, n)
+            chunk["finished"] = True
+            return None
+        for later in in_flight[1:]:
+            jax.block_until_ready(later["out"])
+        del in_flight[1:]
+        names = [p for p, _ in self._checked_states()]
+        bad_path = names[int(np.argmax(bad))]
+        # replay the chunk with per-step checks to find the exact step and variable
+        for p, v in chunk["snapshot"].items():
+            self._states[p]._value = v
+        self.step_count = first
+        fn = self._chunk_function(*keys, checking=True, capacity=capacity)
+        rec, spk, (codes,) = fn(np.int32(first), np.int32(n), const_values, chunk["series"])
+        self.step_count = first + n
+        codes = np.asarray(codes).reshape(-1, capacity)[:, :n]  # [members, steps]
+        hit = (codes >= 0).any(axis=0)
+        k = int(np.argmax(hit)) if hit.any() else n - 1
+        member = int(np.argmax(codes[:, k] >= 0))
+        path = names[int(codes[member, k])] if codes[member, k] >= 0 else bad_path
+        parts.collect(rec, spk, first, k + 1)
+        chunk["finished"] = True
+        t_bad = (first + k + 1) * self._dt
+        pop, _, var = path.rpartition(".")
+        stopped = f"non-finite value of {var!r} in {pop or 'the network'!r} at t = {t_bad:.4g} ms"
+        message = (
+            f"Runner: the State {var!r} of population {pop!r} became NaN or infinite at t = {t_bad:.6g} "
+            f"ms (step {first + k}). The run stopped there; err.result holds everything recorded up to "
+            "and including that step. Usual causes: a time step too large for the model (try a smaller "
+            "dt), or parameters/inputs outside the model's range. Call runner.reset() before running "
+            "again."
+        )
+        return message, stopped
+
+    def _chunk_steps(self, every: float | None) -> int:
+        """Steps per compiled chunk: ``every`` or ``chunk_ms`` if given, else 100 ms, shortened for large
+        networks so that a chunk's recorded data stays under ``_CHUNK_BYTES``."""
+        given = every or self.chunk_ms
+        steps = max(1, int(round((given or 100.0) / self._dt)))
+        if given is None:
+            per_step = self._bytes_per_step()
+            if per_step:
+                steps = max(1, min(steps, _CHUNK_BYTES // per_step))
+        return steps
+
+    def _bytes_per_step(self) -> int:
+        total = 0
+        members = 1
+        if self._batched is not None:
+            members = int(next(iter(self._batched.states().values())).shape[0])
+        total += members * sum(packed_bytes(n) for n in self._spike_sizes().values())
+        total += sum(self._monitor_bytes.values())
+        return total
+
+    def _spike_sizes(self) -> dict[str, int]:
+        """Neurons per recorded population (one parameter set's worth when the States are batched)."""
         batched = self._batched is not None
-        for part, r in zip(rec_parts, rec):
-            r = np.asarray(r)
-            part.append(r[:, :n] if batched else r[:n])
-        for (path, pop), s in zip(self.spiking.items(), spk):
-            dense = np.asarray(s)
-            members = [dense[b, :n] for b in range(dense.shape[0])] if batched else [dense[:n]]
-            per_member = []
-            for d in members:
-                steps, idx = np.nonzero(d.reshape(n, -1))
-                per_member.append((ts[steps], idx.astype(np.int32)))
-            spike_parts[path].append(per_member if batched else per_member[0])
+        return {path: int(np.prod(pop.spike.shape[1:] if batched else pop.spike.shape))
+                for path, pop in self.spiking.items()}
 
     def _assemble(self, rec_parts, spike_parts, ts_parts, stopped, member: int | None = None) -> RunResult:
         if self._batched is not None and member is None:

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._model import _REGISTRY, AbstractModel, _broadcasts, _raw
-from ..engine import HiddenState
+from ..engine import HiddenState, default_float
 from ..engine._toplevel import at_top_level, cached_jit
 from ._surrogate import Surrogate, get_surrogate, spike_fn
 
@@ -83,10 +84,13 @@ class AbstractNeuron(AbstractModel, abstract=True):
         if cls.SPIKING:
             self._surrogate = get_surrogate("fast_sigmoid" if surrogate is None else surrogate, cls.__name__)
             self._spike_dtype = spike_dtype
-            self.spike = HiddenState(jnp.zeros(self.size, dtype=bool if spike_dtype is bool else float),
-                                     name=f"{self.name}.spike")
+            # initial values made on the host and transferred (jnp.zeros/jnp.full would compile a fill per shape)
+            self.spike = HiddenState(
+                jax.device_put(np.zeros(self.size, dtype=np.bool_ if spike_dtype is bool else default_float())),
+                name=f"{self.name}.spike")
             if "t_ref" in cls._param_index:
-                self.t_last_spike = HiddenState(jnp.full(self.size, -jnp.inf), name=f"{self.name}.t_last_spike")
+                self.t_last_spike = HiddenState(jax.device_put(np.full(self.size, -np.inf, dtype=default_float())),
+                                                name=f"{self.name}.t_last_spike")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -185,9 +189,10 @@ class AbstractNeuron(AbstractModel, abstract=True):
     def reset_state(self) -> None:
         super().reset_state()
         if type(self).SPIKING:
-            self.spike.value = jnp.zeros(self.spike.shape, dtype=self.spike.dtype)
+            self.spike.value = jax.device_put(np.zeros(self.spike.shape, dtype=self.spike.dtype))
             if "t_last_spike" in self.__dict__:
-                self.t_last_spike.value = jnp.full(self.t_last_spike.shape, -jnp.inf, self.t_last_spike.dtype)
+                self.t_last_spike.value = jax.device_put(np.full(self.t_last_spike.shape, -np.inf,
+                                                                 self.t_last_spike.dtype))
 
 
 def crossing_fire(model: AbstractNeuron, V_old: jax.Array, V_new: jax.Array, V_th: Any) -> tuple[jax.Array, jax.Array]:

@@ -4,7 +4,8 @@ A spiking network spends its time delivering spikes: each step, the few neurons 
 weights to their targets.  These operators visit only the rows of the neurons that spike, in compiled numba
 kernels called by XLA through its typed FFI on CPU (no Python in the loop), and in pure JAX on other platforms.
 
-* :func:`event_csr_matvec`, :func:`csr_matvec`: a stored CSR connectivity (scalar or per-synapse weights).
+* :func:`event_csr_matvec`, :func:`csr_matvec`: a stored CSR connectivity (scalar or per-synapse weights);
+  ``_csr.event_csr_matvec_multi``: several connectivities from the same neurons in one call.
 * :func:`event_fixedprob_onthefly`: a fixed-probability connectivity regenerated from a seed at every step
   (O(N) memory); :func:`fixedprob_onthefly_csr` materialises it for inspection.
 * :func:`delay_push`, :func:`delayed`: a ring buffer of past spike vectors for transmission delays.

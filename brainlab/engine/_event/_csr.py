@@ -5,6 +5,10 @@ transposition, so forward- and reverse-mode derivatives of any order are again c
 ``vmap`` rule folds the batch into the kernels' leading dimension, and a batch of *connectivities* is handled as
 one block-diagonal connectivity.  The pure-JAX path (``backend='jax'``) is plain ``jax.numpy`` (a gather of the
 presynaptic value of every synapse and a ``segment_sum`` over targets) and is differentiated by JAX itself.
+
+:func:`event_csr_matvec_multi` propagates the same spikes through several connectivities in one kernel call (the
+spikes are scanned once); a :class:`~brainlab.Network` uses it for projections that share a presynaptic
+population.  Its derivatives and batches go through the single-connectivity primitive, with the same numbers.
 """
 
 from __future__ import annotations
@@ -113,6 +117,25 @@ gather_p = make_primitive("event_csr_gather", family="csr", target="brainlab_eve
                           abstract_eval=_gather_abstract, pure=gather_pure)
 wgrad_p = make_primitive("event_csr_wgrad", family="csr", target="brainlab_event_csr_wgrad_v1",
                          abstract_eval=_wgrad_abstract, pure=wgrad_pure)
+
+
+# Several connectivities from the same presynaptic neurons in one call: operands ``s, (indptr, indices, w) * P``,
+# one result per connectivity.  Only the forward pass of an unbatched call uses the combined kernel; derivatives
+# and batches go through ``scatter_p`` (the same numbers).
+def scatter_multi_pure(s, *conns, n_posts):
+    return [scatter_pure(s, conns[3 * p], conns[3 * p + 1], conns[3 * p + 2], n_post=n)
+            for p, n in enumerate(n_posts)]
+
+
+def _scatter_multi_abstract(s, *conns, n_posts, backend):
+    return [ShapedArray((leading_size(s.shape[0], conns[3 * p + 2].shape[0]), n), conns[3 * p + 2].dtype)
+            for p, n in enumerate(n_posts)]
+
+
+scatter_multi_p = make_primitive("event_csr_scatter_multi", family="csr",
+                                 target="brainlab_event_csr_scatter_multi_v1",
+                                 abstract_eval=_scatter_multi_abstract, pure=scatter_multi_pure,
+                                 multiple_results=True)
 
 
 def _homo(w_shape: tuple[int, ...], nnz: int) -> bool:
@@ -234,6 +257,35 @@ for _p, _tr in ((scatter_p, _scatter_transpose), (gather_p, _gather_transpose), 
     batching.primitive_batchers[_p] = _batch_rule(_p)
 
 
+def _scatter_multi_separate(args, n_posts, backend):
+    s, conns = args[0], args[1:]
+    return [scatter_p.bind(s, conns[3 * p], conns[3 * p + 1], conns[3 * p + 2], n_post=n, backend=backend)
+            for p, n in enumerate(n_posts)]
+
+
+def _scatter_multi_jvp(primals, tangents, *, n_posts, backend):
+    outs = scatter_multi_p.bind(*primals, n_posts=n_posts, backend=backend)
+    rules = [ad.primitive_jvps[scatter_p] for _ in n_posts]
+    s, ts = primals[0], tangents[0]
+    tangent_outs = []
+    for p, n in enumerate(n_posts):
+        args = [s, *primals[1 + 3 * p: 4 + 3 * p]]
+        tans = [ts, *tangents[1 + 3 * p: 4 + 3 * p]]
+        _, t_out = rules[p](args, tans, n_post=n, backend=backend)
+        tangent_outs.append(t_out)
+    return outs, tangent_outs
+
+
+def _scatter_multi_batch(args, dims, *, n_posts, backend):
+    fn = lambda *a: _scatter_multi_separate(a, n_posts, backend)  # noqa: E731
+    in_axes = [None if d is NOT_MAPPED else d for d in dims]
+    return jax.vmap(fn, in_axes=in_axes)(*args), [0] * len(n_posts)
+
+
+ad.primitive_jvps[scatter_multi_p] = _scatter_multi_jvp
+batching.primitive_batchers[scatter_multi_p] = _scatter_multi_batch
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Public operators
 # ---------------------------------------------------------------------------------------------------------------
@@ -352,3 +404,43 @@ def csr_matvec(
             f"event_csr_matvec."
         )
     return _propagate("csr_matvec", vector, indptr, indices, weights, n_post, backend)
+
+
+def event_csr_matvec_multi(
+    spikes: ArrayLike,
+    connectivities: Any,
+    *,
+    backend: str = "auto",
+) -> list[jax.Array]:
+    """:func:`event_csr_matvec` for several connectivities from the same presynaptic neurons, in one kernel call.
+
+    The spikes are scanned once and each spiking neuron's rows are added into every output; the results equal
+    (number for number) separate :func:`event_csr_matvec` calls, which is what ``backend='jax'``, derivatives and
+    ``vmap`` compute.
+
+    Args:
+        spikes: ``[n_pre]`` bool or real spikes.
+        connectivities: a sequence of ``(indptr, indices, weights, n_post)``, as the arguments of
+            :func:`event_csr_matvec`.
+        backend: ``'auto'``, ``'numba'`` or ``'jax'``.
+
+    Returns:
+        The ``[n_post]`` input of each connectivity, in order.
+    """
+    owner = "event_csr_matvec_multi"
+    prepared = [_prepare(owner, spikes, indptr, indices, weights, n_post, backend)
+                for indptr, indices, weights, n_post in connectivities]
+    if not prepared:
+        return []
+    backend = prepared[0][6]
+    same = len({(p[0].dtype, p[3].dtype) for p in prepared}) == 1
+    empty = any(p[4] == 0 or p[0].shape[0] == 0 or p[2].shape[0] == 0 for p in prepared)
+    if backend == "jax" or len(prepared) == 1 or not same or empty:
+        return [_propagate(owner, spikes, indptr, indices, weights, n_post, backend)
+                for indptr, indices, weights, n_post in connectivities]
+    s = prepared[0][0]
+    operands = [s[None]]
+    for _, indptr, indices, w, _, _, _ in prepared:
+        operands += [indptr, indices, w]
+    outs = scatter_multi_p.bind(*operands, n_posts=tuple(p[4] for p in prepared), backend=backend)
+    return [o[0].astype(p[5]) for o, p in zip(outs, prepared)]

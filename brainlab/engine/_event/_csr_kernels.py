@@ -84,6 +84,24 @@ def _scatter_row(i, v, indptr, indices, wr, homo, limit, nnz, o):  # pragma: no 
     return F.OK
 
 
+@njit(inline="always")
+def _prefetch_row(i, indptr, indices, wr, homo, nnz):  # pragma: no cover - compiled
+    """Start loading row ``i``'s targets (and weights) into the cache; the row is processed one spike later, so
+    the memory latency of the next row overlaps the work on the current one."""
+    start = indptr[i]
+    stop = indptr[i + 1]
+    if start < 0 or stop < start or stop > nnz:
+        return
+    base = indices.ctypes.data
+    for k in range(start, stop, 16):  # 16 int32 per 64-byte cache line
+        F.prefetch(base + 4 * k)
+    if not homo:
+        wbase = wr.ctypes.data
+        step = 64 // wr.itemsize
+        for k in range(start, stop, step):
+            F.prefetch(wbase + wr.itemsize * k)
+
+
 @njit(cache=True)
 def scatter_kernel(spikes, indptr, indices, w, out):  # pragma: no cover - compiled
     n_batch, n_post = out.shape
@@ -94,25 +112,94 @@ def scatter_kernel(spikes, indptr, indices, w, out):  # pragma: no cover - compi
     limit = np.uint32(n_post)
     size = spikes.itemsize
     per_word = 8 // size  # spikes tested 8 bytes at a time: 8 bool, 2 float32 or 1 float64 spikes
+    per_block = 8 * per_word  # and 64 bytes (8 words) at a time first
     for b in range(n_batch):
         o = out[b]
         o[:] = 0
         s = spikes[b if n_s > 1 else 0]
         wr = w[b if n_w > 1 else 0]
         base = s.ctypes.data
+        pending = -1  # the spiking row found last, processed when the next one is found (after its prefetch)
+        pv = s[0] if n_pre > 0 else s.dtype.type(0)
         i = 0
         while i < n_pre:
-            stop = min(i + per_word, n_pre)
-            if stop - i == per_word and F.load_u64_unaligned(base + i * size) == 0:
-                i = stop  # no spike in this word (the common case: a few % of neurons spike per step)
+            if i + per_block <= n_pre:
+                a = base + i * size
+                if (F.load_u64_unaligned(a) | F.load_u64_unaligned(a + 8) | F.load_u64_unaligned(a + 16)
+                        | F.load_u64_unaligned(a + 24) | F.load_u64_unaligned(a + 32) | F.load_u64_unaligned(a + 40)
+                        | F.load_u64_unaligned(a + 48) | F.load_u64_unaligned(a + 56)) == 0:
+                    i += per_block  # no spike in these 64 bytes (the common case: a few % of neurons spike per step)
+                    continue
+                stop = i + per_block
+            else:
+                stop = n_pre
+            while i < stop:  # word by word within the block (or the tail)
+                end = min(i + per_word, stop)
+                if end - i == per_word and F.load_u64_unaligned(base + i * size) == 0:
+                    i = end
+                    continue
+                for ii in range(i, end):
+                    v = s[ii]
+                    if v != 0:
+                        _prefetch_row(ii, indptr, indices, wr, homo, nnz)
+                        if pending >= 0:
+                            code = _scatter_row(pending, pv, indptr, indices, wr, homo, limit, nnz, o)
+                            if code != F.OK:
+                                return code
+                        pending = ii
+                        pv = v
+                i = end
+        if pending >= 0:
+            code = _scatter_row(pending, pv, indptr, indices, wr, homo, limit, nnz, o)
+            if code != F.OK:
+                return code
+    return F.OK
+
+
+@njit(cache=True)
+def scatter_multi_kernel(spikes, n_pre, indptr_ptrs, indices_ptrs, nnzs, w_ptrs, ms, out_ptrs, n_posts,
+                         dtype_probe):  # pragma: no cover - compiled
+    """:func:`scatter_kernel` for several connectivities from the same presynaptic neurons: the spikes are scanned
+    once and each spiking row is added into every connectivity's output, in the same order as separate calls (so
+    the same numbers).  The connectivities are given by the addresses and sizes of their arrays."""
+    n_conn = indptr_ptrs.shape[0]
+    size = spikes.itemsize
+    per_word = 8 // size
+    per_block = 8 * per_word
+    for p in range(n_conn):
+        o = carray(F.as_voidptr(out_ptrs[p]), (n_posts[p],), dtype_probe.dtype)
+        o[:] = 0
+    base = spikes.ctypes.data
+    i = 0
+    while i < n_pre:
+        if i + per_block <= n_pre:
+            a = base + i * size
+            if (F.load_u64_unaligned(a) | F.load_u64_unaligned(a + 8) | F.load_u64_unaligned(a + 16)
+                    | F.load_u64_unaligned(a + 24) | F.load_u64_unaligned(a + 32) | F.load_u64_unaligned(a + 40)
+                    | F.load_u64_unaligned(a + 48) | F.load_u64_unaligned(a + 56)) == 0:
+                i += per_block
                 continue
-            for ii in range(i, stop):
-                v = s[ii]
+            stop = i + per_block
+        else:
+            stop = n_pre
+        while i < stop:
+            end = min(i + per_word, stop)
+            if end - i == per_word and F.load_u64_unaligned(base + i * size) == 0:
+                i = end
+                continue
+            for ii in range(i, end):
+                v = spikes[ii]
                 if v != 0:
-                    code = _scatter_row(ii, v, indptr, indices, wr, homo, limit, nnz, o)
-                    if code != F.OK:
-                        return code
-            i = stop
+                    for p in range(n_conn):
+                        nnz = nnzs[p]
+                        indptr = carray(F.as_voidptr(indptr_ptrs[p]), (n_pre + 1,), np.int32)
+                        indices = carray(F.as_voidptr(indices_ptrs[p]), (nnz,), np.int32)
+                        wr = carray(F.as_voidptr(w_ptrs[p]), (ms[p],), dtype_probe.dtype)
+                        o = carray(F.as_voidptr(out_ptrs[p]), (n_posts[p],), dtype_probe.dtype)
+                        code = _scatter_row(ii, v, indptr, indices, wr, ms[p] == 1, np.uint32(n_posts[p]), nnz, o)
+                        if code != F.OK:
+                            return code
+            i = end
     return F.OK
 
 
@@ -189,8 +276,7 @@ def _batch_ok(n, n_batch):  # pragma: no cover - compiled
     return n == 1 or n == n_batch
 
 
-@cfunc(_SIG, cache=True)
-def scatter_handler(frame_ptr):  # pragma: no cover - compiled
+def _scatter_handler(frame_ptr):  # pragma: no cover - compiled
     frame = F.address_of(frame_ptr)
     hs = F.answer_handshake(frame)
     if hs == 1:
@@ -242,8 +328,7 @@ def scatter_handler(frame_ptr):  # pragma: no cover - compiled
     return F.null_error()
 
 
-@cfunc(_SIG, cache=True)
-def gather_handler(frame_ptr):  # pragma: no cover - compiled
+def _gather_handler(frame_ptr):  # pragma: no cover - compiled
     frame = F.address_of(frame_ptr)
     hs = F.answer_handshake(frame)
     if hs == 1:
@@ -287,8 +372,7 @@ def gather_handler(frame_ptr):  # pragma: no cover - compiled
     return F.null_error()
 
 
-@cfunc(_SIG, cache=True)
-def wgrad_handler(frame_ptr):  # pragma: no cover - compiled
+def _wgrad_handler(frame_ptr):  # pragma: no cover - compiled
     frame = F.address_of(frame_ptr)
     hs = F.answer_handshake(frame)
     if hs == 1:
@@ -340,8 +424,103 @@ def wgrad_handler(frame_ptr):  # pragma: no cover - compiled
     return F.null_error()
 
 
-HANDLERS = {
-    "brainlab_event_csr_scatter_v1": scatter_handler,
-    "brainlab_event_csr_gather_v1": gather_handler,
-    "brainlab_event_csr_wgrad_v1": wgrad_handler,
+def _scatter_multi_handler(frame_ptr):  # pragma: no cover - compiled
+    """Operands: spikes [1, n_pre], then (indptr, indices, weights [1, 1 | nnz]) per connectivity; one result
+    [1, n_post] per connectivity (no batch: a batch goes through the single-connectivity kernel)."""
+    frame = F.address_of(frame_ptr)
+    hs = F.answer_handshake(frame)
+    if hs == 1:
+        return F.null_error()
+    api = F.frame_api(frame)
+    if hs < 0:
+        return F.fail(api, F.E_METADATA)
+    n_conn = F.load_i64(frame + F.FRAME_NRETS)
+    if n_conn < 1:
+        return F.fail(api, F.E_ARITY)
+    code = F.check_frame(frame, 1 + 3 * n_conn, n_conn)
+    if code != F.OK:
+        return F.fail(api, code)
+    bs = F.arg_buffer(frame, 0)
+    if F.buf_rank(bs) != 2 or F.buf_dim(bs, 0) != 1:
+        return F.fail(api, F.E_SHAPE)
+    n_pre = F.buf_dim(bs, 1)
+    ds = F.buf_dtype(bs)
+    dt = F.buf_dtype(F.arg_buffer(frame, 3))
+    if not (dt == F.DT_F32 or dt == F.DT_F64) or not (ds == F.DT_PRED or ds == dt):
+        return F.fail(api, F.E_DTYPE)
+    indptr_ptrs = np.empty(n_conn, np.int64)
+    indices_ptrs = np.empty(n_conn, np.int64)
+    nnzs = np.empty(n_conn, np.int64)
+    w_ptrs = np.empty(n_conn, np.int64)
+    ms = np.empty(n_conn, np.int64)
+    out_ptrs = np.empty(n_conn, np.int64)
+    n_posts = np.empty(n_conn, np.int64)
+    for p in range(n_conn):
+        bp = F.arg_buffer(frame, 1 + 3 * p)
+        bi = F.arg_buffer(frame, 2 + 3 * p)
+        bw = F.arg_buffer(frame, 3 + 3 * p)
+        bo = F.ret_buffer(frame, p)
+        if F.buf_dtype(bp) != F.DT_S32 or F.buf_dtype(bi) != F.DT_S32 or F.buf_dtype(bw) != dt \
+                or F.buf_dtype(bo) != dt:
+            return F.fail(api, F.E_DTYPE)
+        if F.buf_rank(bp) != 1 or F.buf_rank(bi) != 1 or F.buf_rank(bw) != 2 or F.buf_rank(bo) != 2:
+            return F.fail(api, F.E_SHAPE)
+        nnz = F.buf_dim(bi, 0)
+        m = F.buf_dim(bw, 1)
+        if F.buf_dim(bp, 0) != n_pre + 1 or F.buf_dim(bw, 0) != 1 or not (m == 1 or m == nnz) \
+                or F.buf_dim(bo, 0) != 1:
+            return F.fail(api, F.E_SHAPE)
+        indptr_ptrs[p] = F.load_i64(bp + F.BUF_DATA)
+        indices_ptrs[p] = F.load_i64(bi + F.BUF_DATA)
+        nnzs[p] = nnz
+        w_ptrs[p] = F.load_i64(bw + F.BUF_DATA)
+        ms[p] = m
+        out_ptrs[p] = F.load_i64(bo + F.BUF_DATA)
+        n_posts[p] = F.buf_dim(bo, 1)
+    sp = F.buf_data(bs)
+    if dt == F.DT_F32:
+        probe32 = np.zeros(1, np.float32)
+        if ds == F.DT_PRED:
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.bool_), n_pre, indptr_ptrs, indices_ptrs, nnzs,
+                                        w_ptrs, ms, out_ptrs, n_posts, probe32)
+        else:
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.float32), n_pre, indptr_ptrs, indices_ptrs, nnzs,
+                                        w_ptrs, ms, out_ptrs, n_posts, probe32)
+    else:
+        probe64 = np.zeros(1, np.float64)
+        if ds == F.DT_PRED:
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.bool_), n_pre, indptr_ptrs, indices_ptrs, nnzs,
+                                        w_ptrs, ms, out_ptrs, n_posts, probe64)
+        else:
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.float64), n_pre, indptr_ptrs, indices_ptrs, nnzs,
+                                        w_ptrs, ms, out_ptrs, n_posts, probe64)
+    if code != F.OK:
+        return F.fail(api, code)
+    return F.null_error()
+
+
+# The handlers become numba cfuncs (compiled once, then loaded from numba's disk cache) when XLA first needs them:
+# a forward simulation loads only the scatter handlers it uses.
+_TARGETS = {
+    "brainlab_event_csr_scatter_v1": "scatter_handler",
+    "brainlab_event_csr_scatter_multi_v1": "scatter_multi_handler",
+    "brainlab_event_csr_gather_v1": "gather_handler",
+    "brainlab_event_csr_wgrad_v1": "wgrad_handler",
 }
+_COMPILED: dict = {}
+
+
+def handler(target: str):
+    """The numba cfunc of an FFI target (compiled, or loaded from the cache, on the first request)."""
+    return __getattr__(_TARGETS[target])
+
+
+def __getattr__(name: str):
+    """``scatter_handler``, ``scatter_multi_handler``, ``gather_handler``, ``wgrad_handler``: the handlers as
+    numba cfuncs."""
+    if name not in _TARGETS.values():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    compiled = _COMPILED.get(name)
+    if compiled is None:
+        compiled = _COMPILED[name] = cfunc(_SIG, cache=True)(globals()["_" + name])
+    return compiled

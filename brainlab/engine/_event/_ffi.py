@@ -320,6 +320,21 @@ def load_u64_unaligned(typingctx, addr):
 
 
 @intrinsic
+def prefetch(typingctx, addr):
+    """Ask the CPU to start loading the cache line at an address (``llvm.prefetch``, read, high locality)."""
+    if not isinstance(addr, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.VoidType(), [_i8p, _i32, _i32, _i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.inttoptr(args[0], _i8p), _i32(0), _i32(3), _i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(addr), codegen
+
+
+@intrinsic
 def load_i32(typingctx, addr):
     """The 32-bit integer (a C enum) stored at an address."""
     if not isinstance(addr, types.Integer):

@@ -39,7 +39,7 @@ def ensure_registered(family: str, target: str) -> None:
     if target in _ffi._REGISTERED:
         return
     module = importlib.import_module(_KERNEL_MODULES[family])
-    _ffi.register(target, module.HANDLERS[target])
+    _ffi.register(target, module.handler(target) if hasattr(module, "handler") else module.HANDLERS[target])
 
 
 @functools.lru_cache(maxsize=None)
@@ -55,17 +55,19 @@ def make_primitive(
     target: str,
     abstract_eval: Callable[..., Any],
     pure: Callable[..., Any],
+    multiple_results: bool = False,
 ) -> Primitive:
     """A primitive lowered to the FFI ``target`` on CPU with ``backend='numba'``, else to ``pure(*args, **params)``.
 
     ``pure`` receives the primitive's parameters without ``backend``.
     """
     prim = Primitive(name)
+    prim.multiple_results = multiple_results
     prim.def_abstract_eval(abstract_eval)
     prim.def_impl(lambda *args, **params: _jitted_bind(prim, tuple(sorted(params.items())))(*args))
 
     def pure_rule(ctx: Any, *args: Any, backend: str, **params: Any) -> Any:
-        return mlir.lower_fun(functools.partial(pure, **params), multiple_results=False)(ctx, *args)
+        return mlir.lower_fun(functools.partial(pure, **params), multiple_results=multiple_results)(ctx, *args)
 
     def cpu_rule(ctx: Any, *args: Any, backend: str, **params: Any) -> Any:
         if backend != "numba":
@@ -143,6 +145,12 @@ def zero_cotangents(args: Sequence[Any]) -> list[Any]:
     return [ad.Zero(a.aval) if ad.is_undefined_primal(a) else None for a in args]
 
 
+def zero_tangent(primal: Any) -> Any:
+    """JAX's symbolic zero tangent for a primal value."""
+    aval = jax.typeof(primal)
+    return ad.Zero(aval.to_tangent_aval() if hasattr(aval, "to_tangent_aval") else aval)
+
+
 def bilinear_jvp(prim: Primitive, linear: tuple[int, ...]) -> Callable[..., Any]:
     """The JVP rule of a primitive that is linear in each operand of ``linear`` separately (the others fixed):
     :math:`\\dot y = \\sum_{i \\in \\text{linear}} f(\\dots, \\dot x_i, \\dots)`."""
@@ -156,6 +164,6 @@ def bilinear_jvp(prim: Primitive, linear: tuple[int, ...]) -> Callable[..., Any]
                 args[i] = tangents[i]
                 term = prim.bind(*args, **params)
                 total = term if total is None else total + term
-        return out, (ad.Zero.from_primal_value(out) if total is None else total)
+        return out, (zero_tangent(out) if total is None else total)
 
     return jvp
