@@ -34,8 +34,40 @@ test-tools:
 test: setup test-tools
 	$(PY) -m pytest
 
+# The performance scripts, then the network benchmark (brainlab against Brian2 and BrainPy when `make peers` has
+# made their environments; skipped with a note otherwise).  About half an hour on 2 cores.
+BENCH_SCRIPTS := engine conn_build event_kernels analysis spike_stats
 bench: setup
-	$(PY) benchmarks/engine.py
+	@set -e; for s in $(BENCH_SCRIPTS); do echo "== benchmarks/$$s.py"; $(PY) benchmarks/$$s.py; done
+	@echo "== benchmarks/coba.py"
+	PEERS_DIR=$(PEERS_DIR) $(PY) benchmarks/coba.py
+
+# The peer simulators, each in its own virtual environment outside brainlab's dependencies (never needed by
+# `make test`): Brian2 2.9.0 (Python 3.11, numpy < 2.4, Cython) and BrainPy 2.9.0 (Python >= 3.12).
+# PEERS_DIR=/somewhere reuses environments made elsewhere; PEERS_PY311 / PEERS_PY312 choose the interpreters
+# (default: pyenv's newest 3.11.x / 3.12.x, else python3.11 / python3.12 on PATH).
+PEERS_DIR  ?= benchmarks/.peers
+_pyenv      = $(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(1).*/bin/python$(1))))
+PEERS_PY311 ?= $(or $(call _pyenv,3.11),$(shell command -v python3.11 2>/dev/null),python3.11)
+PEERS_PY312 ?= $(or $(call _pyenv,3.12),$(shell command -v python3.12 2>/dev/null),python3.12)
+
+.PHONY: peers
+peers: $(PEERS_DIR)/venv-brian2/.installed $(PEERS_DIR)/venv-brainpy/.installed
+	@echo "peers ready in $(PEERS_DIR)"
+
+$(PEERS_DIR)/venv-brian2/.installed: benchmarks/peers/requirements-brian2.txt
+	@test -x $(@D)/bin/python || { \
+	  $(PEERS_PY311) -c 'import sys; assert sys.version_info[:2] >= (3, 10)' || { echo "make peers: Brian2 needs Python 3.11 (set PEERS_PY311)"; exit 1; }; \
+	  echo "creating $(@D) with $(PEERS_PY311)"; $(PEERS_PY311) -m venv $(@D) && $(@D)/bin/python -m pip install --quiet --upgrade pip; }
+	$(@D)/bin/python -m pip install --quiet -r $<
+	@touch $@
+
+$(PEERS_DIR)/venv-brainpy/.installed: benchmarks/peers/requirements-brainpy.txt
+	@test -x $(@D)/bin/python || { \
+	  $(PEERS_PY312) -c 'import sys; assert sys.version_info[:2] >= (3, 12)' || { echo "make peers: BrainPy 2.9 needs Python >= 3.12 (set PEERS_PY312)"; exit 1; }; \
+	  echo "creating $(@D) with $(PEERS_PY312)"; $(PEERS_PY312) -m venv $(@D) && $(@D)/bin/python -m pip install --quiet --upgrade pip; }
+	$(@D)/bin/python -m pip install --quiet -r $<
+	@touch $@
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
