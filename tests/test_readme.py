@@ -15,3 +15,6 @@ def test_readme_tour_runs():
     assert float(cell.tau.value) == 5.0
     assert namespace["trace"].shape == (1000, 100)
     assert set(namespace["grad"]) == {"tau"}
+    res = namespace["res"]
+    assert res["V"].shape == (2000, 2)
+    assert 10.0 < res.spikes.rate(200.0) < 40.0  # the COBA benchmark fires at about 20-22 Hz
