@@ -643,8 +643,8 @@ class Runner:
             return rec, []
 
         def chunk(first, n, const_values, series_values):
-            # spikes are packed from the stored spike vectors at the start of the next step (see _stepping_loop)
-            # the spikes of all populations, bit-packed into one raster row per step (one write per step)
+            # the spikes of all populations, bit-packed into one raster row per step (one write per step), packed
+            # from the stored spike vectors at the start of the next step (see _stepping_loop)
             spk, (rec, codes) = _stepping_loop(
                 one_step, first, n, const_values, series_values, capacity,
                 lambda: [jnp.concatenate([pack_spikes(pop.spike.value) for pop in spiking])] if spiking else [])
