@@ -181,8 +181,11 @@ class State:
             value = jnp.asarray(value)
             if value.dtype == jnp.float64 and not jxi.x64_enabled():
                 value = value.astype(jnp.float32)
-            # a Python number gives a weakly typed array; a State's dtype is fixed, so make it strong
-            value = jax.lax.convert_element_type(value, value.dtype)
+            # a Python number gives a weakly typed array; a State's dtype is fixed, so make it strong.  A host
+            # round trip does that without compiling a conversion per shape and dtype (as convert_element_type
+            # would, ~20-90 ms each when a network is built).
+            if getattr(value, "weak_type", False):
+                value = jax.device_put(np.asarray(value))
         elif not isinstance(value, jax.Array) and not hasattr(value, "shape"):
             raise TypeError(f"State: expected an array value, got {type(value).__name__}.")
         self._value = value
