@@ -149,6 +149,15 @@ def _homo_wgrad(a: jax.Array, indptr: jax.Array, indices: jax.Array, b: jax.Arra
     return jnp.sum(a.astype(b.dtype) * g, axis=1, keepdims=True)
 
 
+def _weight_cotangent(pre, indptr, indices, post, w_shape, backend):
+    """d/dw of sum(post * scatter(pre, w)): per synapse pre[i] * post[j], summed to one value for shared weights."""
+    if _homo(w_shape, indices.shape[0]):
+        d = _homo_wgrad(pre, indptr, indices, post, backend)
+    else:
+        d = wgrad_p.bind(pre, indptr, indices, post, backend=backend)
+    return reduce_leading(d, w_shape[0])
+
+
 def _scatter_transpose(ct, s, indptr, indices, w, *, n_post, backend):
     if is_zero(ct):
         return zero_cotangents((s, indptr, indices, w))
@@ -157,11 +166,7 @@ def _scatter_transpose(ct, s, indptr, indices, w, *, n_post, backend):
         g = gather_p.bind(ct, indptr, indices, w, backend=backend)
         cts[0] = reduce_leading(g, s.aval.shape[0]).astype(s.aval.dtype)
     if ad.is_undefined_primal(w):
-        if _homo(w.aval.shape, indices.shape[0]):
-            d = _homo_wgrad(s, indptr, indices, ct, backend)
-        else:
-            d = wgrad_p.bind(s, indptr, indices, ct, backend=backend)
-        cts[3] = reduce_leading(d, w.aval.shape[0])
+        cts[3] = _weight_cotangent(s, indptr, indices, ct, w.aval.shape, backend)
     return cts
 
 
@@ -173,11 +178,7 @@ def _gather_transpose(ct, x, indptr, indices, w, *, backend):
         y = scatter_p.bind(ct, indptr, indices, w, n_post=x.aval.shape[1], backend=backend)
         cts[0] = reduce_leading(y, x.aval.shape[0])
     if ad.is_undefined_primal(w):
-        if _homo(w.aval.shape, indices.shape[0]):
-            d = _homo_wgrad(ct, indptr, indices, x, backend)
-        else:
-            d = wgrad_p.bind(ct, indptr, indices, x, backend=backend)
-        cts[3] = reduce_leading(d, w.aval.shape[0])
+        cts[3] = _weight_cotangent(ct, indptr, indices, x, w.aval.shape, backend)
     return cts
 
 
