@@ -18,6 +18,7 @@ from . import engine as be
 from ._network import Network, is_population
 from ._results import RunResult, SpikeRecord
 from .engine import Module, State
+from .engine._disk_cache import cache_root, host_fingerprint
 from .engine._event._spikes import decode_packed, pack_spikes, packed_bytes
 
 __all__ = ["Runner", "NonFiniteError"]
@@ -227,15 +228,16 @@ class _ExecutableCache:
     flags, so an entry is only ever loaded where it was compiled for.  A connectivity's index arrays are arguments,
     not literals, so entries stay small (their sizes are part of the program).  Entries are written atomically,
     evicted oldest-first beyond ``_CACHE_MAX_BYTES``, and any error (unwritable directory, corrupt or foreign entry)
-    falls back to compiling.  Only single-device CPU programs are cached.  Location: ``$BRAINLAB_CACHE_DIR`` (set it
-    to an empty string or ``0`` to disable), else ``$XDG_CACHE_HOME/brainlab/xla`` (``~/.cache/brainlab/xla``).
+    falls back to compiling.  Only single-device CPU programs are cached.  Location: ``xla`` under brainlab's cache
+    root (``$BRAINLAB_CACHE_DIR``, else ``~/.cache/brainlab``; ``BRAINLAB_CACHE_DIR=0`` disables it, see
+    :mod:`brainlab.engine._disk_cache`).
     """
 
     VERSION = "brainlab-chunk-cache-1"
 
     def __init__(self, directory: Path):
         self.dir = directory
-        self._host = _host_fingerprint()
+        self._host = host_fingerprint()
 
     def key(self, lowered: Any, options: dict) -> str | None:
         import hashlib
@@ -332,33 +334,8 @@ def _executable_cache() -> "_ExecutableCache | None":
 
 
 def _make_cache() -> "_ExecutableCache | None":
-    setting = os.environ.get("BRAINLAB_CACHE_DIR")
-    if setting is not None:
-        if setting.strip().lower() in ("", "0", "off", "false", "none", "no"):
-            return None
-        directory = Path(setting).expanduser()
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        directory = Path(base) / "brainlab" / "xla"
-    return _ExecutableCache(directory)
-
-
-def _host_fingerprint() -> str:
-    """The CPU model and instruction-set flags (compiled code is only valid on a CPU that has them)."""
-    import platform
-
-    parts = [platform.machine(), platform.processor()]
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key = line.split(":", 1)[0].strip()
-                if key in ("model name", "flags", "Features", "CPU implementer", "CPU part"):
-                    parts.append(line.strip())
-                if key == "processor" and len(parts) > 2:
-                    break  # the first processor's lines are enough
-    except OSError:
-        parts.append(platform.platform())
-    return "|".join(parts)
+    root = cache_root()
+    return None if root is None else _ExecutableCache(root / "xla")
 
 
 class _Parts:
@@ -437,8 +414,8 @@ class Runner:
 
     Performance: the next chunk is dispatched before the data of the last one is decoded on the host, the NaN check
     runs on the host once per chunk (a replay with per-step checks finds the exact step), and compiled chunk
-    programs are kept on disk (``~/.cache/brainlab/xla``; ``BRAINLAB_CACHE_DIR`` moves it, ``BRAINLAB_CACHE_DIR=0``
-    turns it off), so a new process does not compile a network it has run before.
+    programs are kept on disk (``~/.cache/brainlab/xla``; ``BRAINLAB_CACHE_DIR`` moves the cache root,
+    ``BRAINLAB_CACHE_DIR=0`` turns it off), so a new process does not compile a network it has run before.
 
     Example:
         >>> lif = bl.neurons.LIF(100)
