@@ -3,6 +3,8 @@
 A spiking network spends its time delivering spikes: each step, the few neurons that fire add their synaptic
 weights to their targets.  These operators visit only the rows of the neurons that spike, in compiled numba
 kernels called by XLA through its typed FFI on CPU (no Python in the loop), and in pure JAX on other platforms.
+numba compiles the kernels once per installation; their machine code is cached under ``~/.cache/brainlab/kernels``
+and later processes load it without importing numba (see ``_native``).
 
 * :func:`event_csr_matvec`, :func:`csr_matvec`: a stored CSR connectivity (scalar or per-synapse weights);
   ``_csr.event_csr_matvec_multi``: several connectivities from the same neurons in one call.

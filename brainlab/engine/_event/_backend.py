@@ -13,18 +13,23 @@ BACKENDS = ("auto", "numba", "jax")
 def numba_status() -> str | None:
     """``None`` when the numba FFI kernels can run in this process, else the reason they cannot.
 
-    The check imports numba and verifies the FFI struct layout against jaxlib's header (see
-    :mod:`brainlab.engine._event._ffi`); it compiles nothing.
+    The check verifies the FFI struct layout against jaxlib's header (see :mod:`brainlab.engine._event._ffi`) and,
+    unless numba's machine code for the kernels is already in brainlab's kernel cache (:mod:`._native`, loaded
+    without numba), imports numba; it compiles nothing.
     """
+    from . import _ffi, _native
+
+    if _ffi.LAYOUT_PROBLEM is not None:
+        return _ffi.LAYOUT_PROBLEM
+    if _native.any_cached():
+        return None
     try:
         import numba  # noqa: F401
     except ImportError as err:
         return f"numba is not installed ({err}); install it with `pip install numba`"
     except Exception as err:  # a broken installation (e.g. a numpy it does not support)
         return f"numba failed to import ({type(err).__name__}: {err})"
-    from . import _ffi
-
-    return _ffi.LAYOUT_PROBLEM
+    return None
 
 
 def resolve(owner: str, backend: str) -> str:

@@ -30,10 +30,11 @@ wgrad      spikes [S, n_pre] (bool | T), indptr, indices, x T [C, n_post]       
 from __future__ import annotations
 
 import numpy as np
-from numba import carray, cfunc, njit, types
+from numba import carray, njit, types
 from numba.extending import overload
 
-from . import _ffi as F
+from . import _ffi_numba as F
+from ._native import compile_handler
 
 _SIG = types.voidptr(types.voidptr)
 
@@ -156,19 +157,32 @@ def scatter_kernel(spikes, indptr, indices, w, out):  # pragma: no cover - compi
     return F.OK
 
 
+@njit(inline="always")
+def _multi_conn(frame, n_pre, p, probe):  # pragma: no cover - compiled
+    """The arrays of connectivity ``p`` of a validated multi-connectivity call frame (views of XLA's buffers)."""
+    bi = F.arg_buffer(frame, 2 + 3 * p)
+    bw = F.arg_buffer(frame, 3 + 3 * p)
+    bo = F.ret_buffer(frame, p)
+    nnz = F.buf_dim(bi, 0)
+    m = F.buf_dim(bw, 1)
+    indptr = carray(F.buf_data(F.arg_buffer(frame, 1 + 3 * p)), (n_pre + 1,), np.int32)
+    indices = carray(F.buf_data(bi), (nnz,), np.int32)
+    wr = carray(F.buf_data(bw), (m,), probe.dtype)
+    o = carray(F.buf_data(bo), (F.buf_dim(bo, 1),), probe.dtype)
+    return indptr, indices, wr, o, nnz, m
+
+
 @njit(cache=True)
-def scatter_multi_kernel(spikes, n_pre, indptr_ptrs, indices_ptrs, nnzs, w_ptrs, ms, out_ptrs, n_posts,
-                         dtype_probe):  # pragma: no cover - compiled
+def scatter_multi_kernel(spikes, n_pre, frame, n_conn, probe):  # pragma: no cover - compiled
     """:func:`scatter_kernel` for several connectivities from the same presynaptic neurons: the spikes are scanned
     once and each spiking row is added into every connectivity's output, in the same order as separate calls (so
-    the same numbers).  The connectivities are given by the addresses and sizes of their arrays."""
-    n_conn = indptr_ptrs.shape[0]
+    the same numbers).  The connectivities are read from the (validated) call frame; ``probe`` is any array of the
+    weights' dtype.  Allocates nothing."""
     size = spikes.itemsize
     per_word = 8 // size
     per_block = 8 * per_word
     for p in range(n_conn):
-        o = carray(F.as_voidptr(out_ptrs[p]), (n_posts[p],), dtype_probe.dtype)
-        o[:] = 0
+        _multi_conn(frame, n_pre, p, probe)[3][:] = 0
     base = spikes.ctypes.data
     i = 0
     while i < n_pre:
@@ -191,12 +205,8 @@ def scatter_multi_kernel(spikes, n_pre, indptr_ptrs, indices_ptrs, nnzs, w_ptrs,
                 v = spikes[ii]
                 if v != 0:
                     for p in range(n_conn):
-                        nnz = nnzs[p]
-                        indptr = carray(F.as_voidptr(indptr_ptrs[p]), (n_pre + 1,), np.int32)
-                        indices = carray(F.as_voidptr(indices_ptrs[p]), (nnz,), np.int32)
-                        wr = carray(F.as_voidptr(w_ptrs[p]), (ms[p],), dtype_probe.dtype)
-                        o = carray(F.as_voidptr(out_ptrs[p]), (n_posts[p],), dtype_probe.dtype)
-                        code = _scatter_row(ii, v, indptr, indices, wr, ms[p] == 1, np.uint32(n_posts[p]), nnz, o)
+                        indptr, indices, wr, o, nnz, m = _multi_conn(frame, n_pre, p, probe)
+                        code = _scatter_row(ii, v, indptr, indices, wr, m == 1, np.uint32(o.shape[0]), nnz, o)
                         if code != F.OK:
                             return code
             i = end
@@ -448,13 +458,6 @@ def _scatter_multi_handler(frame_ptr):  # pragma: no cover - compiled
     dt = F.buf_dtype(F.arg_buffer(frame, 3))
     if not (dt == F.DT_F32 or dt == F.DT_F64) or not (ds == F.DT_PRED or ds == dt):
         return F.fail(api, F.E_DTYPE)
-    indptr_ptrs = np.empty(n_conn, np.int64)
-    indices_ptrs = np.empty(n_conn, np.int64)
-    nnzs = np.empty(n_conn, np.int64)
-    w_ptrs = np.empty(n_conn, np.int64)
-    ms = np.empty(n_conn, np.int64)
-    out_ptrs = np.empty(n_conn, np.int64)
-    n_posts = np.empty(n_conn, np.int64)
     for p in range(n_conn):
         bp = F.arg_buffer(frame, 1 + 3 * p)
         bi = F.arg_buffer(frame, 2 + 3 * p)
@@ -470,37 +473,28 @@ def _scatter_multi_handler(frame_ptr):  # pragma: no cover - compiled
         if F.buf_dim(bp, 0) != n_pre + 1 or F.buf_dim(bw, 0) != 1 or not (m == 1 or m == nnz) \
                 or F.buf_dim(bo, 0) != 1:
             return F.fail(api, F.E_SHAPE)
-        indptr_ptrs[p] = F.load_i64(bp + F.BUF_DATA)
-        indices_ptrs[p] = F.load_i64(bi + F.BUF_DATA)
-        nnzs[p] = nnz
-        w_ptrs[p] = F.load_i64(bw + F.BUF_DATA)
-        ms[p] = m
-        out_ptrs[p] = F.load_i64(bo + F.BUF_DATA)
-        n_posts[p] = F.buf_dim(bo, 1)
     sp = F.buf_data(bs)
+    out0 = F.buf_data(F.ret_buffer(frame, 0))
     if dt == F.DT_F32:
-        probe32 = np.zeros(1, np.float32)
+        probe32 = carray(out0, (1,), np.float32)
         if ds == F.DT_PRED:
-            code = scatter_multi_kernel(carray(sp, (n_pre,), np.bool_), n_pre, indptr_ptrs, indices_ptrs, nnzs,
-                                        w_ptrs, ms, out_ptrs, n_posts, probe32)
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.bool_), n_pre, frame, n_conn, probe32)
         else:
-            code = scatter_multi_kernel(carray(sp, (n_pre,), np.float32), n_pre, indptr_ptrs, indices_ptrs, nnzs,
-                                        w_ptrs, ms, out_ptrs, n_posts, probe32)
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.float32), n_pre, frame, n_conn, probe32)
     else:
-        probe64 = np.zeros(1, np.float64)
+        probe64 = carray(out0, (1,), np.float64)
         if ds == F.DT_PRED:
-            code = scatter_multi_kernel(carray(sp, (n_pre,), np.bool_), n_pre, indptr_ptrs, indices_ptrs, nnzs,
-                                        w_ptrs, ms, out_ptrs, n_posts, probe64)
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.bool_), n_pre, frame, n_conn, probe64)
         else:
-            code = scatter_multi_kernel(carray(sp, (n_pre,), np.float64), n_pre, indptr_ptrs, indices_ptrs, nnzs,
-                                        w_ptrs, ms, out_ptrs, n_posts, probe64)
+            code = scatter_multi_kernel(carray(sp, (n_pre,), np.float64), n_pre, frame, n_conn, probe64)
     if code != F.OK:
         return F.fail(api, code)
     return F.null_error()
 
 
-# The handlers become numba cfuncs (compiled once, then loaded from numba's disk cache) when XLA first needs them:
-# a forward simulation loads only the scatter handlers it uses.
+# The handlers become numba cfuncs (compiled once, then loaded from numba's disk cache) when first needed, and their
+# object code goes to brainlab's kernel cache, from which later processes load them without numba (see
+# :mod:`._native`); a forward simulation loads only the scatter handlers it uses.
 _TARGETS = {
     "brainlab_event_csr_scatter_v1": "scatter_handler",
     "brainlab_event_csr_scatter_multi_v1": "scatter_multi_handler",
@@ -522,5 +516,6 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     compiled = _COMPILED.get(name)
     if compiled is None:
-        compiled = _COMPILED[name] = cfunc(_SIG, cache=True)(globals()["_" + name])
+        target = next(t for t, n in _TARGETS.items() if n == name)
+        compiled = _COMPILED[name] = compile_handler(target, globals()["_" + name], _SIG)
     return compiled

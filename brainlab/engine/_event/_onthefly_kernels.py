@@ -20,10 +20,11 @@ table means probability 1 (every neuron is a target).
 from __future__ import annotations
 
 import numpy as np
-from numba import carray, cfunc, njit, types
+from numba import carray, njit, types
 
-from . import _ffi as F
+from . import _ffi_numba as F
 from . import _rng as R
+from ._native import compile_handler
 
 _SIG = types.voidptr(types.voidptr)
 _MASK = np.uint64(0xFFFFFFFF)
@@ -195,8 +196,7 @@ def _decode_common(frame, lead):  # pragma: no cover - compiled
     return F.OK, F.buf_dim(bw, 0), F.buf_dim(br, 0), F.buf_dim(bt, 0), n_guide
 
 
-@cfunc(_SIG, cache=True)
-def scatter_handler(frame_ptr):  # pragma: no cover - compiled
+def _scatter_handler(frame_ptr):  # pragma: no cover - compiled
     frame = F.address_of(frame_ptr)
     hs = F.answer_handshake(frame)
     if hs == 1:
@@ -249,8 +249,7 @@ def scatter_handler(frame_ptr):  # pragma: no cover - compiled
     return F.null_error()
 
 
-@cfunc(_SIG, cache=True)
-def gather_handler(frame_ptr):  # pragma: no cover - compiled
+def _gather_handler(frame_ptr):  # pragma: no cover - compiled
     frame = F.address_of(frame_ptr)
     hs = F.answer_handshake(frame)
     if hs == 1:
@@ -295,7 +294,25 @@ def gather_handler(frame_ptr):  # pragma: no cover - compiled
     return F.null_error()
 
 
-HANDLERS = {
-    "brainlab_event_fixedprob_scatter_v1": scatter_handler,
-    "brainlab_event_fixedprob_gather_v1": gather_handler,
+# Compiled when first needed; later processes load the object code from brainlab's kernel cache (see :mod:`._native`).
+_TARGETS = {
+    "brainlab_event_fixedprob_scatter_v1": "scatter_handler",
+    "brainlab_event_fixedprob_gather_v1": "gather_handler",
 }
+_COMPILED: dict = {}
+
+
+def handler(target: str):
+    """The numba cfunc of an FFI target (compiled, or loaded from numba's cache, on the first request)."""
+    return __getattr__(_TARGETS[target])
+
+
+def __getattr__(name: str):
+    """``scatter_handler``, ``gather_handler``: the handlers as numba cfuncs."""
+    if name not in _TARGETS.values():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    compiled = _COMPILED.get(name)
+    if compiled is None:
+        target = next(t for t, n in _TARGETS.items() if n == name)
+        compiled = _COMPILED[name] = compile_handler(target, globals()["_" + name], _SIG)
+    return compiled

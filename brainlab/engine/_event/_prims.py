@@ -31,15 +31,20 @@ _KERNEL_MODULES = {
 
 
 def ensure_registered(family: str, target: str) -> None:
-    """Compile (or load from numba's disk cache) and register the FFI handler ``target`` of a kernel family."""
+    """Register the FFI handler ``target`` of a kernel family: its machine code loaded from brainlab's kernel cache
+    without numba when present (:mod:`._native`), else compiled by numba (or loaded from numba's cache)."""
     import importlib
 
-    from . import _ffi
+    from . import _ffi, _native
 
     if target in _ffi._REGISTERED:
         return
-    module = importlib.import_module(_KERNEL_MODULES[family])
-    _ffi.register(target, module.handler(target) if hasattr(module, "handler") else module.HANDLERS[target])
+    loaded = _native.load(target)
+    if loaded is not None:
+        _ffi.register(target, *loaded)
+        return
+    handler = importlib.import_module(_KERNEL_MODULES[family]).handler(target)
+    _ffi.register(target, handler.address, handler)
 
 
 @functools.lru_cache(maxsize=None)
