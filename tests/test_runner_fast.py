@@ -30,9 +30,11 @@ def test_packed_spikes_decode_to_the_same_steps_and_indices(n):
     np.testing.assert_array_equal(idx, ref_idx)
     pad = (-packed.shape[1]) % 8
     rows = np.ascontiguousarray(np.concatenate([packed[:7], np.zeros((7, pad), np.uint8)], axis=1))
-    steps, idx = _spikes._decode_numpy(rows, packed.shape[1])  # the fallback without numba
-    np.testing.assert_array_equal(steps, ref_steps)
-    np.testing.assert_array_equal(idx, ref_idx)
+    decoders = [_spikes._decode_numpy] + ([_spikes._numba_kernel()] if _spikes._numba_kernel() else [])
+    for decode in decoders:  # NumPy, and numba's kernel (used when numba is loaded anyway)
+        steps, idx = decode(rows, packed.shape[1])
+        np.testing.assert_array_equal(steps, ref_steps)
+        np.testing.assert_array_equal(idx, ref_idx)
 
 
 def _coba(n=400, seed=1):
