@@ -341,8 +341,10 @@ class AbstractModel(Module):
         self._method = method
         self._integrator = odeint(self._rhs, method)
         init = self.initial_values(self.param_arrays())
+        real = jax.dtypes.canonicalize_dtype(float)  # the current precision's float
         for v in cls.VARIABLES:
-            value = jnp.broadcast_to(jnp.asarray(init[v.name], dtype=float), self.size)
+            # broadcast on the host: a jnp broadcast would compile one XLA program per population size
+            value = np.array(np.broadcast_to(np.asarray(init[v.name], dtype=real), self.size))
             setattr(self, v.name, HiddenState(value, name=f"{self.name}.{v.name}"))
         object.__setattr__(self, "_ready", True)
 
