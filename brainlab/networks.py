@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import numpy as np
 
 from . import engine as be
@@ -309,7 +310,8 @@ def _cobahh_initial(rng: np.random.Generator, n_e: int, n_i: int) -> dict[str, n
     V = -60.0 + (rng.standard_normal(n) * 5.0 - 5.0)
     g_e = (rng.standard_normal(n) * 1.5 + 4.0) * 10.0
     g_i = (rng.standard_normal(n) * 12.0 + 20.0) * 10.0
-    r = {k: np.asarray(v, dtype=np.float64) for k, v in traub_miles_rates(V, -63.0).items()}
+    # one compiled call (evaluated op by op, the rate functions would compile some twenty XLA programs)
+    r = {k: np.asarray(v, dtype=np.float64) for k, v in jax.jit(traub_miles_rates)(V, -63.0).items()}
     out = {}
     for x in "mhn":
         gate = r[f"alpha_{x}"] / (r[f"alpha_{x}"] + r[f"beta_{x}"])   # the gates start at their steady state

@@ -32,6 +32,7 @@ def traub_miles_rates(V: jax.Array, VT: Any) -> dict[str, jax.Array]:
     }
 
 
+@jax.jit  # one compiled program (op by op, the rate functions compile some twenty)
 def _steady_gates(V: Any, VT: Any) -> dict[str, jax.Array]:
     r = traub_miles_rates(jnp.asarray(V, dtype=float), VT)
     return {x: r[f"alpha_{x}"] / (r[f"alpha_{x}"] + r[f"beta_{x}"]) for x in "mhn"}
