@@ -176,14 +176,123 @@ def test_fixed_prob_seed_reproducibility() -> None:
     assert FixedProb(0.01).build(1000, 800).seed != fresh.seed
 
 
+_MASK64 = 2**64 - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix64(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _reference_fixed_prob_row(seed: int, row: int, m: int, p: float, shift: float, multapses: bool) -> list[int]:
+    """Row ``row`` of FixedProb, one scalar draw at a time with Python ints (the SplitMix64 stream of ._rng)."""
+    stream = 1  # STREAM_FIXED_PROB
+    base = _mix64(seed ^ _mix64((stream * _GOLDEN + _GOLDEN) & _MASK64))
+    state = _mix64((base + (row + 1) * _GOLDEN) & _MASK64)
+
+    def bits53() -> int:
+        nonlocal state
+        state = (state + _GOLDEN) & _MASK64
+        return _mix64(state) >> 11
+
+    logq = math.log1p(-p) if p < 1.0 else -math.inf
+    targets = []
+    pos = -1.0
+    while True:
+        u = (bits53() + 1) * 2.0**-53
+        pos += 1.0 + math.floor(math.log(u) / logq)
+        if pos >= m:
+            break
+        targets.append(int(pos))
+    if multapses:
+        targets = sorted(min(int(bits53() * 2.0**-53 * m), m - 1) for _ in targets)
+    return [j + 1 if j >= shift else j for j in targets]
+
+
+@pytest.mark.parametrize(
+    ("n_pre", "n_post", "p", "include_self", "multapses", "rows"),
+    [
+        (1, 1, 0.5, True, False, None),
+        (12, 12, 0.3, False, False, None),
+        (12, 12, 0.3, False, True, None),
+        (9, 40, 1.0, True, False, None),
+        (30, 30, 1.0, False, True, None),
+        (25, 300, 0.02, True, False, None),
+        (17, 17, 0.999, False, False, None),
+        (2000, 2000, 0.004, False, False, [0, 1, 1000, 1999]),
+        (300, 5000, 0.97, True, False, [0, 299]),  # long rows: continued past the first block of draws
+        (400, 3000, 0.05, True, True, [3, 399]),
+    ],
+)
+def test_fixed_prob_matches_scalar_reference_stream(
+    n_pre: int, n_post: int, p: float, include_self: bool, multapses: bool, rows: list[int] | None
+) -> None:
+    """The vectorised builder draws exactly the per-row streams of a plain scalar loop (same seeds, same
+    numbers, same targets), for several seeds; this pins the network a seed gives."""
+    exclude = not include_self and n_pre == n_post
+    m = n_post - 1 if exclude else n_post
+    for seed in (0, 1, 2**63 + 12345, 2**64 - 1):
+        conn = FixedProb(p, allow_multapses=multapses, include_self=include_self, seed=seed).build(n_pre, n_post)
+        for i in range(n_pre) if rows is None else rows:
+            expected = _reference_fixed_prob_row(seed, i, m, p, i if exclude else math.inf, multapses)
+            got = conn.indices[conn.indptr[i] : conn.indptr[i + 1]].tolist()
+            assert got == expected, (seed, i)
+
+
+def test_fixed_prob_streams_are_those_of_rng() -> None:
+    """The numpy builder repeats the stream constants and row hash of ._rng (shared with the numba builders)."""
+    from brainlab.conn import _fixed_prob, _rng
+
+    assert _fixed_prob.GOLDEN == int(_rng.GOLDEN) and _fixed_prob.STREAM_FIXED_PROB == _rng.STREAM_FIXED_PROB
+    rows = np.array([0, 1, 2, 1000, 2**31 - 2])
+    for seed in (0, 7, 2**64 - 1):
+        expected = [int(_rng.row_state(np.uint64(seed), _rng.STREAM_FIXED_PROB, int(r))) for r in rows]
+        assert _fixed_prob.row_states(seed, _fixed_prob.STREAM_FIXED_PROB, rows).tolist() == expected
+
+
+def test_fixed_prob_does_not_depend_on_blocking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are drawn in blocks of bounded size and continued when their first draws do not reach n_post;
+    any block size gives the same network (one random stream per row)."""
+    from brainlab.conn import _fixed_prob
+
+    cases = [
+        (FixedProb(0.2, seed=9), (10, 12), (10, 12)),
+        (FixedProb(0.2, allow_multapses=True, include_self=False, seed=9), (10, 12), (10, 12)),
+        (FixedProb(0.9, include_self=False, seed=4), 100, 100),
+        (FixedProb(0.999, allow_multapses=True, seed=4), 3, 2000),
+        (FixedProb(1.0, include_self=False, seed=1), 30, 30),
+        (FixedProb(0.01, seed=3), 1000, 1000),
+    ]
+    reference = [r.build(a, b) for r, a, b in cases]
+    for work in (9, 64, 1000):
+        monkeypatch.setattr(_fixed_prob, "WORK", work)
+        assert [r.build(a, b) for r, a, b in cases] == reference, work
+
+
+def test_fixed_prob_build_imports_no_numba() -> None:
+    """FixedProb builds with numpy only: no numba import, whose first load costs about a second per process."""
+    import subprocess
+
+    code = (
+        "import sys, brainlab.conn as bc\n"
+        "a = bc.FixedProb(0.01, include_self=False, seed=0).build(2000, 2000)\n"
+        "b = bc.FixedProb(0.01, allow_multapses=True, seed=0).build(2000, 3000)\n"
+        "print(a.nnz > 0 and b.nnz > 0, 'numba' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False"]
+
+
 def test_results_do_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Single-threaded and parallel (prange) kernels give identical networks (one random stream per row)."""
+    """Single-threaded and parallel (prange) kernels give identical networks (one random stream per row).
+
+    FixedProb runs no numba kernel (see test_fixed_prob_does_not_depend_on_blocking)."""
     from brainlab.conn import _threads
 
     grid = (30, 40)
     cases = [
-        (FixedProb(0.2, seed=9), grid, grid),
-        (FixedProb(0.2, allow_multapses=True, include_self=False, seed=9), grid, grid),
         (FixedPostNum(200, seed=9), grid, grid),
         (FixedPostNum(1000, include_self=False, seed=9), grid, grid),  # complement path
         (FixedPreNum(200, seed=9), grid, grid),
@@ -603,3 +712,48 @@ BAD_INPUTS = [
 def test_bad_input_errors(make, exc, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(exc, match=match):
         make()
+
+
+def _csr_violation_reference(indptr, indices, n_post):
+    """The CSR invariants checked one entry at a time (plain Python), in CSR order."""
+    n_pre = len(indptr) - 1
+    if indptr[0] != 0:
+        return 1, 0
+    for r in range(n_pre):
+        if indptr[r + 1] < indptr[r]:
+            return 2, r
+    if indptr[n_pre] != len(indices):
+        return 3, n_pre
+    for r in range(n_pre):
+        prev = -1
+        for k in range(indptr[r], indptr[r + 1]):
+            if not 0 <= indices[k] < n_post:
+                return 4, r
+            if indices[k] < prev:
+                return 5, r
+            prev = indices[k]
+    return 0, -1
+
+
+def test_csr_validation_reports_the_first_broken_invariant() -> None:
+    """The vectorised check names the same invariant and row as an entry-by-entry scan, on thousands of small
+    random (often broken) CSR structures."""
+    from brainlab.conn._connectivity import csr_violation
+
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(4000):
+        n_pre, n_post = int(rng.integers(0, 6)), int(rng.integers(1, 6))
+        indptr = np.r_[0, np.cumsum(rng.integers(0, 4, n_pre))].astype(np.int32)
+        indices = rng.integers(-1, n_post + 1, indptr[-1]).astype(np.int32)
+        if rng.random() < 0.6:
+            for r in range(n_pre):
+                indices[indptr[r]:indptr[r + 1]].sort()
+        if rng.random() < 0.15 and n_pre:
+            indptr[rng.integers(0, n_pre + 1)] += rng.integers(-2, 3)
+        if (indptr < 0).any() or (indptr > len(indices)).any():
+            continue
+        expected = _csr_violation_reference(indptr.tolist(), indices.tolist(), n_post)
+        assert csr_violation(indptr, indices, n_post) == expected, (indptr, indices, n_post)
+        seen.add(expected[0])
+    assert seen == {0, 1, 2, 3, 4, 5}  # every outcome was exercised

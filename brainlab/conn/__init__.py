@@ -1,10 +1,10 @@
 """Connectivity builders: rules that say which neuron connects to which, built into CSR arrays.
 
 A rule (a small frozen dataclass such as ``FixedProb(0.02, seed=0)``) is applied to population sizes with
-``rule.build(n_pre, n_post)`` and returns a :class:`Connectivity` (CSR pre → post, int32). Random rules run
-in numba kernels, O(number of synapses) in time and memory, with one random stream per row so that a seed gives
-the same network on any number of threads. This package imports numpy only; numba is imported on the first
-build. Callers convert the arrays to JAX (``jnp.asarray(conn.indices)``).
+``rule.build(n_pre, n_post)`` and returns a :class:`Connectivity` (CSR pre → post, int32). Random rules are
+O(number of synapses) in time and memory, with one random stream per row so that a seed gives the same network
+on any number of threads: FixedProb in vectorised numpy, the others in numba kernels (numba is imported on their
+first build). Callers convert the arrays to JAX (``jnp.asarray(conn.indices)``).
 
 Example:
     >>> import brainlab.conn as conn

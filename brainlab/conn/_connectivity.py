@@ -34,6 +34,37 @@ def _as_int32(owner: str, name: str, a: Any) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def csr_violation(indptr: np.ndarray, indices: np.ndarray, n_post: int) -> tuple[int, int]:
+    """First broken CSR invariant, as ``(code, row)``; ``(0, -1)`` when the arrays are a valid CSR structure.
+
+    Codes: 1 ``indptr[0] != 0``; 2 ``indptr`` decreases after ``row``; 3 ``indptr[-1] != len(indices)``;
+    4 an index of ``row`` outside ``[0, n_post)``; 5 the indices of ``row`` are not sorted (repeats allowed).
+    Of codes 4 and 5, the one met first in CSR order is reported.  Vectorised numpy, O(nnz + n_pre).
+    """
+    n_pre = indptr.shape[0] - 1
+    if indptr[0] != 0:
+        return 1, 0
+    falls = np.flatnonzero(np.diff(indptr) < 0)
+    if falls.size:
+        return 2, int(falls[0])
+    if indptr[n_pre] != indices.shape[0]:
+        return 3, n_pre
+    if indices.shape[0] == 0:
+        return 0, -1
+    outside = np.flatnonzero((indices < 0) | (indices >= n_post))
+    first_outside = int(outside[0]) if outside.size else indices.shape[0]
+    descends = np.diff(indices) < 0  # entry k + 1 below entry k ...
+    starts = indptr[1:-1]
+    descends[starts[(starts > 0) & (starts < indices.shape[0])] - 1] = False  # ... within a row only
+    down = np.flatnonzero(descends)
+    first_down = int(down[0]) + 1 if down.size else indices.shape[0]
+    if first_outside == first_down == indices.shape[0]:
+        return 0, -1
+    k = min(first_outside, first_down)
+    row = int(np.searchsorted(indptr, k, side="right")) - 1
+    return (4 if first_outside <= first_down else 5), row
+
+
 @dataclass(frozen=True, eq=False, repr=False, init=False)
 class Connectivity:
     r"""Synapses between a presynaptic and a postsynaptic population, stored as CSR (pre → post).
@@ -99,8 +130,6 @@ class Connectivity:
                 f"{owner}: indptr must have n_pre + 1 = {n_pre + 1} entries for pre_shape={pre}; got "
                 f"{ip.shape[0]}."
             )
-        from ._csr_kernels import csr_violation
-
         code, row = csr_violation(ip, ix, n_post)
         if code:
             problem = {

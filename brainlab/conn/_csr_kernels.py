@@ -1,4 +1,4 @@
-"""numba kernels on CSR arrays: invariant checks, transposition, and sorting user (i, j) pairs into CSR order.
+"""numba kernels on CSR arrays: transposition, and sorting user (i, j) pairs into CSR order.
 
 All are O(nnz + n_pre + n_post) in time and memory. Imported lazily (this module imports numba).
 """
@@ -7,33 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-
-@njit(cache=True)
-def csr_violation(indptr: np.ndarray, indices: np.ndarray, n_post: int) -> tuple[int, int]:
-    """First broken CSR invariant, as ``(code, row)``; ``(0, -1)`` when the arrays are a valid CSR structure.
-
-    Codes: 1 ``indptr[0] != 0``; 2 ``indptr`` decreases at ``row``; 3 ``indptr[-1] != len(indices)``;
-    4 an index of ``row`` outside ``[0, n_post)``; 5 the indices of ``row`` are not sorted.
-    """
-    n_pre = indptr.shape[0] - 1
-    if indptr[0] != 0:
-        return 1, 0
-    for r in range(n_pre):
-        if indptr[r + 1] < indptr[r]:
-            return 2, r
-    if indptr[n_pre] != indices.shape[0]:
-        return 3, n_pre
-    for r in range(n_pre):
-        prev = -1
-        for k in range(indptr[r], indptr[r + 1]):
-            c = indices[k]
-            if c < 0 or c >= n_post:
-                return 4, r
-            if c < prev:
-                return 5, r
-            prev = c
-    return 0, -1
 
 
 @njit(cache=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._connectivity import Connectivity
+from ._fixed_prob import fixed_prob_csr
 from ._rule import ConnRule
 from ._threads import threads_for
 from ._validate import INT32_MAX, Size, check_nnz, count, flag, probability, resolve_seed, seed_value
@@ -29,7 +30,8 @@ class FixedProb(ConnRule):
     Without multapses each row selects its targets by geometric skipping (the gap between selected targets is
     Geometric(p)), so a row costs one random number per synapse and the build is O(nnz + N_pre) in time and
     memory, never O(N_pre N_post). With ``allow_multapses=True`` each row keeps the Binomial count but draws its
-    targets with replacement (so a pair can carry several synapses).
+    targets with replacement (so a pair can carry several synapses). The build is vectorised numpy (blocks of
+    rows, one counter-based random stream per row, see ``brainlab/conn/_fixed_prob.py``); it needs no numba.
 
     Args:
         prob: connection probability, in [0, 1].
@@ -46,8 +48,8 @@ class FixedProb(ConnRule):
         >>> abs(conn.nnz - 80 * 64_000) < 5 * (80 * 64_000) ** 0.5
         True
 
-    Limits: the result depends on the seed and the sizes (row ``i`` has its own random stream), not on the
-    thread count; it is not the same network another simulator would draw for the same seed.
+    Limits: the result depends on the seed and the sizes (row ``i`` has its own random stream), not on how the
+    rows are blocked; it is not the same network another simulator would draw for the same seed.
     """
 
     prob: float
@@ -71,26 +73,12 @@ class FixedProb(ConnRule):
         mean = self.prob * npre * m
         if mean - 10.0 * math.sqrt(mean) > INT32_MAX:
             check_nnz("FixedProb.build", int(mean), "Lower prob or split the populations.")
-        counts = np.zeros(npre, dtype=np.int64)
-        if self.prob > 0.0 and m > 0:
-            from ._random_kernels import fixed_prob_counts
-
-            with threads_for(mean + npre):
-                fixed_prob_counts(np.uint64(seed), npre, m, self.prob, counts)
+        counts, indices = fixed_prob_csr(seed, npre, m, self.prob, exclude, self.allow_multapses, INT32_MAX)
         nnz = int(counts.sum())
         check_nnz("FixedProb.build", nnz, "Lower prob or split the populations.")
+        assert indices is not None  # kept whenever nnz fits int32
         indptr = np.zeros(npre + 1, dtype=np.int32)
         np.cumsum(counts, out=indptr[1:])
-        indices = np.empty(nnz, dtype=np.int32)
-        if nnz:
-            from ._random_kernels import fixed_prob_fill
-
-            with threads_for(mean + npre):
-                bad = fixed_prob_fill(
-                    np.uint64(seed), npre, m, self.prob, exclude, self.allow_multapses, indptr, indices
-                )
-            if bad:
-                raise RuntimeError(f"FixedProb.build: internal error, {bad} rows regenerated differently.")
         rule = repr(replace(self, seed=seed))
         return Connectivity(indptr, indices, pre_shape, post_shape, seed=seed, rule=rule)
 

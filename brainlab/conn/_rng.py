@@ -1,18 +1,20 @@
-"""Counter-based random streams for the numba kernels (one independent stream per row).
+"""Counter-based random streams for the builders (one independent stream per row), as numba functions.
 
 Each row ``r`` of a builder gets its own generator whose start state is a hash of ``(seed, stream, r)``; the
 generator is SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): the state advances by the odd constant
 ``0x9E3779B97F4A7C15`` and each output is the state passed through a 64-bit finaliser (bijective mix). Because a
 row's numbers depend only on ``(seed, stream, r)``, the result of a build is the same whatever the number of
-threads and whatever order ``prange`` visits the rows in, and a row can be regenerated exactly (the builders
-count a row's synapses in a first pass and write them in a second).
+threads and whatever order ``prange`` visits the rows in (or how the numpy FixedProb builder,
+:mod:`._fixed_prob`, which draws the same streams with array arithmetic, blocks them), and a row can be
+regenerated exactly.
 
 Limits: all rows walk the same 2**64-periodic sequence from pseudo-random start points, so two rows overlap only
 if their start points fall within a row's length of each other (probability about ``rows * draws / 2**64``,
 negligible). Integers in ``[0, m)`` are drawn as ``floor(u * m)`` with a 53-bit uniform ``u``, a relative bias
 below ``m / 2**53`` (1e-10 for m = 2**31).
 
-This module imports numba; the builders import it lazily, on their first ``build``.
+This module imports numba; the numba builders (FixedPostNum, FixedPreNum, GaussianProb) import it lazily, on
+their first ``build``.
 """
 
 from __future__ import annotations
