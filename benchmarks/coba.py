@@ -130,7 +130,7 @@ def worker_brainlab(args) -> dict:
         out.update(loop_sim_s=round(min(loops[1:]), 4), loop_compile_s=round(max(loops[0] - min(loops[1:]), 0), 3))
     out["peak_rss_mb"] = round(_rss_mb(), 1)
     # a second build, same model and size (another seed), in this process: without the one-time costs of the first
-    # (loading the connectivity kernels from numba's cache, first use of JAX); after the peak RSS above
+    # (loading the event kernels' machine code, first use of JAX); after the peak RSS above
     t0 = time.perf_counter()
     net2 = _build(bl, args.model, args.n, args.seed + 1, args.onthefly)
     jax.block_until_ready([s.value for s in net2.states().values()])
@@ -538,7 +538,8 @@ def _markdown(out: dict, peers: list[str]) -> str:
                  f"rate {f['rate_hz']:.1f} Hz; the process's wall time, interpreter start included, "
                  f"{f['wall_s']} s).  Minimum over {len(out['first_result_runs'])} fresh processes: "
                  + ", ".join(str(r.get("total_s", "error")) for r in out["first_result_runs"])
-                 + " s; numba's on-disk cache and the OS file cache are warm.")
+                 + " s; brainlab's caches (event kernels' machine code, compiled chunk programs) and the OS file "
+                 "cache are warm, as after a first run on the machine.")
 
     # targets
     L += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
