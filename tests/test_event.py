@@ -103,6 +103,23 @@ class _FakeXla:
         self.api = _ffi._ApiPrefix(struct_size=ctypes.sizeof(_ffi._ApiPrefix))
         self.api.XLA_FFI_Error_Create = ctypes.cast(self._create, ctypes.c_void_p).value
 
+    def handshake(self, handler):
+        """Call ``handler`` with XLA's registration handshake; it must return NULL; returns the metadata it filled."""
+        md = self.f._Metadata(struct_size=ctypes.sizeof(self.f._Metadata))
+        md.traits, md.state_type_id = 0xFFFF, 99
+        ext = self.f._MetadataExtension(metadata=ctypes.addressof(md))
+        ext.extension_base.struct_size = ctypes.sizeof(self.f._MetadataExtension)
+        ext.extension_base.type = self.f.EXTENSION_METADATA
+        assert handler(ctypes.addressof(self.frame(ext=ctypes.addressof(ext)))) is None  # NULL: success
+        return md
+
+    def assert_rejects_bad_frames(self, handler):
+        """A gather-like handler (4 operands, 1 result) turns malformed frames into XLA errors with a message."""
+        assert handler(ctypes.addressof(self.frame(n_args=2, n_rets=1))) == 0xE7707
+        assert "wrong number of operands" in self.messages[-1][0] and self.messages[-1][1] == 3
+        assert handler(ctypes.addressof(self.frame(stage=1, n_args=4, n_rets=1))) == 0xE7707
+        assert "stage" in self.messages[-1][0]
+
     def frame(self, stage=3, n_args=0, n_rets=0, ext=None):
         fr = self.f._CallFrame(struct_size=self.f.FRAME_SIZE_REQUIRED, stage=stage)
         fr.api = ctypes.addressof(self.api)
@@ -116,14 +133,8 @@ def test_handshake_reports_api_version_and_no_traits():
     from brainlab.engine._event import _csr_kernels
 
     fake = _FakeXla()
-    md = fake.f._Metadata(struct_size=ctypes.sizeof(fake.f._Metadata))
-    md.traits, md.state_type_id = 0xFFFF, 99
-    ext = fake.f._MetadataExtension(metadata=ctypes.addressof(md))
-    ext.extension_base.struct_size = ctypes.sizeof(fake.f._MetadataExtension)
-    ext.extension_base.type = fake.f.EXTENSION_METADATA
-    fr = fake.frame(ext=ctypes.addressof(ext))
     handler = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)(_csr_kernels.scatter_handler.address)
-    assert handler(ctypes.addressof(fr)) is None  # NULL: success
+    md = fake.handshake(handler)
     assert (md.api_version.major_version, md.api_version.minor_version) == (0, 3)
     assert md.api_version.struct_size == 24 and md.traits == 0 and md.state_type_id == 0
     assert fake.messages == []
@@ -135,10 +146,7 @@ def test_handler_returns_xla_errors_for_bad_frames():
 
     fake = _FakeXla()
     handler = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)(_csr_kernels.gather_handler.address)
-    assert handler(ctypes.addressof(fake.frame(n_args=2, n_rets=1))) == 0xE7707
-    assert "wrong number of operands" in fake.messages[-1][0] and fake.messages[-1][1] == 3
-    assert handler(ctypes.addressof(fake.frame(stage=1, n_args=4, n_rets=1))) == 0xE7707
-    assert "stage" in fake.messages[-1][0]
+    fake.assert_rejects_bad_frames(handler)
 
 
 @needs_numba
@@ -158,17 +166,9 @@ def test_handler_loaded_from_the_kernel_cache_answers_like_numba(name, tmp_path,
     handler = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)(address)
 
     fake = _FakeXla()
-    md = fake.f._Metadata(struct_size=ctypes.sizeof(fake.f._Metadata))
-    md.traits, md.state_type_id = 0xFFFF, 99
-    ext = fake.f._MetadataExtension(metadata=ctypes.addressof(md))
-    ext.extension_base.struct_size = ctypes.sizeof(fake.f._MetadataExtension)
-    ext.extension_base.type = fake.f.EXTENSION_METADATA
-    assert handler(ctypes.addressof(fake.frame(ext=ctypes.addressof(ext)))) is None
+    md = fake.handshake(handler)
     assert (md.api_version.major_version, md.api_version.minor_version, md.traits) == (0, 3, 0)
-    assert handler(ctypes.addressof(fake.frame(n_args=2, n_rets=1))) == 0xE7707
-    assert "wrong number of operands" in fake.messages[-1][0] and fake.messages[-1][1] == 3
-    assert handler(ctypes.addressof(fake.frame(stage=1, n_args=4, n_rets=1))) == 0xE7707
-    assert "stage" in fake.messages[-1][0]
+    fake.assert_rejects_bad_frames(handler)
 
 
 @needs_numba

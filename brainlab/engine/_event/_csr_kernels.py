@@ -34,7 +34,7 @@ from numba import carray, njit, types
 from numba.extending import overload
 
 from . import _ffi_numba as F
-from ._native import compile_handler
+from ._native import HandlerTable
 
 _SIG = types.voidptr(types.voidptr)
 
@@ -495,27 +495,9 @@ def _scatter_multi_handler(frame_ptr):  # pragma: no cover - compiled
 # The handlers become numba cfuncs (compiled once, then loaded from numba's disk cache) when first needed, and their
 # object code goes to brainlab's kernel cache, from which later processes load them without numba (see
 # :mod:`._native`); a forward simulation loads only the scatter handlers it uses.
-_TARGETS = {
+handler, __getattr__ = HandlerTable(__name__, globals(), _SIG, {
     "brainlab_event_csr_scatter_v1": "scatter_handler",
     "brainlab_event_csr_scatter_multi_v1": "scatter_multi_handler",
     "brainlab_event_csr_gather_v1": "gather_handler",
     "brainlab_event_csr_wgrad_v1": "wgrad_handler",
-}
-_COMPILED: dict = {}
-
-
-def handler(target: str):
-    """The numba cfunc of an FFI target (compiled, or loaded from the cache, on the first request)."""
-    return __getattr__(_TARGETS[target])
-
-
-def __getattr__(name: str):
-    """``scatter_handler``, ``scatter_multi_handler``, ``gather_handler``, ``wgrad_handler``: the handlers as
-    numba cfuncs."""
-    if name not in _TARGETS.values():
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    compiled = _COMPILED.get(name)
-    if compiled is None:
-        target = next(t for t, n in _TARGETS.items() if n == name)
-        compiled = _COMPILED[name] = compile_handler(target, globals()["_" + name], _SIG)
-    return compiled
+}).accessors()

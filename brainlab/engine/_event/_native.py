@@ -97,6 +97,35 @@ def cached(target: str) -> bool:
 # --------------------------------------------------------------------------------------------------------------
 # Writing: numba's object code for a handler it has just compiled
 # --------------------------------------------------------------------------------------------------------------
+class HandlerTable:
+    """The FFI handlers of a kernel module, as numba cfuncs compiled on first request.
+
+    ``targets`` maps each FFI target name to the attribute the module exposes (``'scatter_handler'``); the
+    Python function compiled for attribute ``a`` is the module's ``_a``.  A kernel module ends with::
+
+        handler, __getattr__ = HandlerTable(__name__, globals(), _SIG, {...}).accessors()
+
+    so that ``module.scatter_handler`` and ``module.handler(target)`` return the compiled cfunc.
+    """
+
+    def __init__(self, module: str, namespace: dict, signature: Any, targets: dict[str, str]) -> None:
+        self.module, self.namespace, self.signature = module, namespace, signature
+        self.targets = dict(targets)
+        self._compiled: dict[str, Any] = {}
+
+    def attribute(self, name: str) -> Any:
+        if name not in self.targets.values():
+            raise AttributeError(f"module {self.module!r} has no attribute {name!r}")
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            target = next(t for t, n in self.targets.items() if n == name)
+            compiled = self._compiled[name] = compile_handler(target, self.namespace["_" + name], self.signature)
+        return compiled
+
+    def accessors(self) -> tuple[Any, Any]:
+        return (lambda target: self.attribute(self.targets[target])), self.attribute
+
+
 def compile_handler(target: str, pyfunc: Any, signature: Any) -> Any:
     """The numba ``cfunc`` of a handler (numba's own disk cache on), and its object code written to this cache.
 

@@ -24,7 +24,7 @@ from numba import carray, njit, types
 
 from . import _ffi_numba as F
 from . import _rng as R
-from ._native import compile_handler
+from ._native import HandlerTable
 
 _SIG = types.voidptr(types.voidptr)
 _MASK = np.uint64(0xFFFFFFFF)
@@ -295,24 +295,7 @@ def _gather_handler(frame_ptr):  # pragma: no cover - compiled
 
 
 # Compiled when first needed; later processes load the object code from brainlab's kernel cache (see :mod:`._native`).
-_TARGETS = {
+handler, __getattr__ = HandlerTable(__name__, globals(), _SIG, {
     "brainlab_event_fixedprob_scatter_v1": "scatter_handler",
     "brainlab_event_fixedprob_gather_v1": "gather_handler",
-}
-_COMPILED: dict = {}
-
-
-def handler(target: str):
-    """The numba cfunc of an FFI target (compiled, or loaded from numba's cache, on the first request)."""
-    return __getattr__(_TARGETS[target])
-
-
-def __getattr__(name: str):
-    """``scatter_handler``, ``gather_handler``: the handlers as numba cfuncs."""
-    if name not in _TARGETS.values():
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    compiled = _COMPILED.get(name)
-    if compiled is None:
-        target = next(t for t, n in _TARGETS.items() if n == name)
-        compiled = _COMPILED[name] = compile_handler(target, globals()["_" + name], _SIG)
-    return compiled
+}).accessors()
