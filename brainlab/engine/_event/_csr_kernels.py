@@ -63,6 +63,14 @@ def _check_rows(indptr, nnz):  # pragma: no cover - compiled
 
 
 @njit(inline="always")
+def _zero_64_bytes(a):  # pragma: no cover - compiled
+    """Whether the 64 bytes at address ``a`` are all zero (8 unaligned 64-bit loads: no spike among them)."""
+    return (F.load_u64_unaligned(a) | F.load_u64_unaligned(a + 8) | F.load_u64_unaligned(a + 16)
+            | F.load_u64_unaligned(a + 24) | F.load_u64_unaligned(a + 32) | F.load_u64_unaligned(a + 40)
+            | F.load_u64_unaligned(a + 48) | F.load_u64_unaligned(a + 56)) == 0
+
+
+@njit(inline="always")
 def _scatter_row(i, v, indptr, indices, wr, homo, limit, nnz, o):  # pragma: no cover - compiled
     """Add row ``i``'s synapses, scaled by the spike value ``v``, into ``o``; returns an error code."""
     start = indptr[i]
@@ -125,10 +133,7 @@ def scatter_kernel(spikes, indptr, indices, w, out):  # pragma: no cover - compi
         i = 0
         while i < n_pre:
             if i + per_block <= n_pre:
-                a = base + i * size
-                if (F.load_u64_unaligned(a) | F.load_u64_unaligned(a + 8) | F.load_u64_unaligned(a + 16)
-                        | F.load_u64_unaligned(a + 24) | F.load_u64_unaligned(a + 32) | F.load_u64_unaligned(a + 40)
-                        | F.load_u64_unaligned(a + 48) | F.load_u64_unaligned(a + 56)) == 0:
+                if _zero_64_bytes(base + i * size):
                     i += per_block  # no spike in these 64 bytes (the common case: a few % of neurons spike per step)
                     continue
                 stop = i + per_block
@@ -187,10 +192,7 @@ def scatter_multi_kernel(spikes, n_pre, frame, n_conn, probe):  # pragma: no cov
     i = 0
     while i < n_pre:
         if i + per_block <= n_pre:
-            a = base + i * size
-            if (F.load_u64_unaligned(a) | F.load_u64_unaligned(a + 8) | F.load_u64_unaligned(a + 16)
-                    | F.load_u64_unaligned(a + 24) | F.load_u64_unaligned(a + 32) | F.load_u64_unaligned(a + 40)
-                    | F.load_u64_unaligned(a + 48) | F.load_u64_unaligned(a + 56)) == 0:
+            if _zero_64_bytes(base + i * size):
                 i += per_block
                 continue
             stop = i + per_block

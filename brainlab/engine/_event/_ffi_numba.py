@@ -15,14 +15,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._ffi import *  # noqa: F401,F403 - layout offsets, enumerations and status codes
-from ._ffi import (API_ERROR_CREATE, API_MAJOR, API_MINOR, APIVER_EXT, APIVER_MAJOR, APIVER_MINOR, APIVER_SIZE,
-                   ARG_BUFFER, BUF_DATA, BUF_DIMS, BUF_DTYPE, BUF_RANK, E_ARITY, E_DTYPE, E_FRAME, E_INDEX,
-                   E_INDPTR, E_METADATA, E_SHAPE, E_STAGE, ERRARGS_SIZE, ERRC_INTERNAL, ERRC_INVALID_ARGUMENT,
-                   ERRC_OUT_OF_RANGE, EXT_SIZE, EXT_TYPE, EXTENSION_METADATA, FRAME_API, FRAME_ARG_TYPES, FRAME_ARGS,
-                   FRAME_EXT, FRAME_NARGS, FRAME_NRETS, FRAME_RET_TYPES, FRAME_RETS, FRAME_SIZE_REQUIRED, FRAME_STAGE,
-                   MD_APIVER, MD_SIZE_REQUIRED, MD_STATE_TYPE_ID, MD_STATE_TYPE_ID_END, MD_TRAITS, MDEXT_METADATA,
-                   MDEXT_SIZE_REQUIRED, OK, RET_BUFFER, STAGE_EXECUTE)
+from ._ffi import *  # noqa: F401,F403 - the layout offsets, enumerations and status codes, re-exported
 
 # --------------------------------------------------------------------------------------------------------------
 # LLVM intrinsics: raw memory access and the call into XLA's error constructor
