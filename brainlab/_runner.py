@@ -86,7 +86,7 @@ def _pad_steps(x: Any, capacity: int) -> Any:
 
 
 def _stepping_loop(one_step: Callable, first: Any, n: Any, const_values: Any, series_values: Any, capacity: int,
-                   before: Callable[[], list]) -> tuple[list, list]:
+                   before: Callable[[], list], fuse: bool = False) -> tuple[list, list]:
     """Run ``one_step(first + k, const_values, series[k])`` for ``k < n`` (``n <= capacity``, traced) as one
     ``lax.while_loop`` carrying the States it writes; its outputs fill ``[capacity, ...]`` buffers.
 
@@ -94,6 +94,9 @@ def _stepping_loop(one_step: Callable, first: Any, n: Any, const_values: Any, se
     ``[capacity + 1, ...]`` buffer), and once more from the final States (row ``n``): rows ``1 .. n`` then hold
     its value after each step.  Recording what a step left behind at the start of the next one reads the stored
     values instead of recomputing them alongside the step.
+
+    ``fuse``: evaluate the step with its elementwise equations fused per array size
+    (:func:`brainlab.engine._fusion.fused_evaluator`, CPU only).
 
     Returns the ``before`` buffers and the step-output buffers.
     """
@@ -117,6 +120,19 @@ def _stepping_loop(one_step: Callable, first: Any, n: Any, const_values: Any, se
     first = jnp.asarray(unwrap(first), jnp.int32)
     n = jnp.asarray(unwrap(n), jnp.int32)
 
+    if fuse:
+        from .engine._fusion import fused_evaluator
+
+        n_args = 1 + len(series_values)
+        written_at = [j for j, w in enumerate(sj.written) if w]
+        fused = fused_evaluator(sj.closed, donate=[(n_args + j, sj.n_out + k) for k, j in enumerate(written_at)])
+
+        def evaluate(args, state_values):
+            outs = fused(*args, *state_values)
+            return outs[: sj.n_out], outs[sj.n_out:]
+    else:
+        evaluate = sj.evaluate
+
     def merged(carried):
         c, f = iter(carried), iter(fixed)
         return [next(c) if w else next(f) for w in sj.written]
@@ -124,7 +140,7 @@ def _stepping_loop(one_step: Callable, first: Any, n: Any, const_values: Any, se
     def body(carry):
         k, carried, bufs = carry
         xs = [jax.lax.dynamic_index_in_dim(x, k, 0, keepdims=False) for x in series_values]
-        outs, new = sj.evaluate([first + k, *xs], merged(carried))
+        outs, new = evaluate([first + k, *xs], merged(carried))
         bufs = [jax.lax.dynamic_update_index_in_dim(b, jnp.asarray(o, b.dtype), k, 0) for b, o in zip(bufs, outs)]
         return k + 1, new, bufs
 
@@ -401,6 +417,13 @@ class Runner:
         chunk_ms: simulated time per compiled chunk; recorded data moves to the host after each chunk, so memory
             stays bounded for long runs.  Default: 100 ms (or ``every``), shortened for large networks so that a
             chunk records at most 64 MB.  One compiled program serves chunks of every length up to this one.
+        fuse: run the elementwise work of a step (the neuron and synapse updates, threshold, reset) as one
+            compiled loop per population size instead of one XLA kernel per State it writes
+            (:mod:`brainlab.engine._fusion`; the 4000-neuron COBA network steps about 1.5x faster).  Default
+            ``None``: on when running on CPU (a sweep's batched runner never fuses).  A fused step performs
+            the same IEEE operations, but may round a multiply-add once where XLA rounds twice (or the
+            reverse), so a long chaotic run can drift from an unfused one in its spike times; ``fuse=False``
+            runs every operation through XLA.
 
     Running: ``res = runner.run(duration, inputs=...)``; calling ``run`` again continues from where the last
     run stopped; ``reset()`` restores the initial state.  ``res.ts`` holds the time of each recorded step, the
@@ -433,6 +456,7 @@ class Runner:
         record_spikes: bool = True,
         progress: bool = True,
         chunk_ms: float | None = None,
+        fuse: bool | None = None,
     ):
         if is_population(net):
             name = getattr(net, "name", None) or type(net).__name__
@@ -446,6 +470,9 @@ class Runner:
         self._dt = _number("Runner", "dt", dt) if dt is not None else net.default_dt()
         self.progress = progress
         self.chunk_ms = _number("Runner", "chunk_ms", chunk_ms) if chunk_ms is not None else None
+        if fuse not in (None, True, False):
+            raise TypeError(f"Runner: fuse must be True, False or None (automatic), got {fuse!r}.")
+        self.fuse = fuse
         self._states = net.states()
         self._monitor_bytes: dict[str, int] = {}  # recorded bytes per step of each State monitor
         self.monitors = self._parse_monitors(monitors)
@@ -624,7 +651,8 @@ class Runner:
             # from the stored spike vectors at the start of the next step (see _stepping_loop)
             spk, (rec, codes) = _stepping_loop(
                 one_step, first, n, const_values, series_values, capacity,
-                lambda: [jnp.concatenate([pack_spikes(pop.spike.value) for pop in spiking])] if spiking else [])
+                lambda: [jnp.concatenate([pack_spikes(pop.spike.value) for pop in spiking])] if spiking else [],
+                fuse=self._fusing())
             return rec, spk, codes
 
         if self._batched is not None:
@@ -633,6 +661,20 @@ class Runner:
             fn = _Program(chunk)
         self._compiled[key] = fn
         return fn
+
+    def _fusing(self) -> bool:
+        """Whether the stepping loop fuses elementwise work (see ``fuse``): never for a batched runner (the
+        fused kernels have no batching rule) nor off CPU."""
+        if self.fuse is False or self._batched is not None or jax.default_backend() != "cpu":
+            return False
+        from .engine._fusion import available
+
+        if not available():
+            if self.fuse:
+                raise RuntimeError("Runner: fuse=True needs llvmlite and a jaxlib whose FFI layout brainlab "
+                                   "understands; use fuse=None (automatic) or fuse=False.")
+            return False
+        return True
 
     def _checked_states(self) -> list[tuple[str, State]]:
         """Float States that can go bad.  States that start with infinities (e.g. "time of last spike = -inf")

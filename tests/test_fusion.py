@@ -1,0 +1,174 @@
+"""Elementwise fusion (brainlab.engine._fusion): fused kernels against XLA's evaluation of the same jaxpr.
+
+The truth is the unfused program compiled by XLA (and, for multiply-add chains, a float64 NumPy evaluation):
+IEEE operations without multiply-adds must agree bit for bit, including NaN, infinities and signed zeros;
+multiply-add chains may differ only by the rounding of a fused multiply-add.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import brainlab as bl
+from brainlab.engine import _fusion
+
+pytestmark = pytest.mark.skipif(not _fusion.available() or jax.default_backend() != "cpu",
+                                reason="fused kernels need llvmlite and the CPU backend")
+
+
+def _fused(fn, *args, **kw):
+    """(fused results, XLA results, number of fused calls in the compiled program)."""
+    closed = jax.make_jaxpr(fn)(*args)
+    ev = _fusion.fused_evaluator(closed, **kw)
+    run = jax.jit(lambda *a: ev(*a))
+    text = run.lower(*args).as_text()
+    return run(*args), jax.jit(lambda *a: list(jax.tree.leaves(fn(*a))))(*args), text.count("brainlab_fused_")
+
+
+def _special(n, seed, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 10, n).astype(dtype)
+    x[:8] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-38, -1e-45, 3.0]
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ieee_ops_bit_identical_to_xla(dtype):
+    """No multiply-adds: every result equal to XLA's, bit for bit (NaN where XLA has NaN)."""
+    with bl.engine.precision("float64" if dtype == np.float64 else "float32"):
+        x, y = jnp.asarray(_special(1000, 1, dtype)), jnp.asarray(_special(1000, 2, dtype)[::-1].copy())
+        s = jnp.asarray(dtype(2.5))
+
+        def f(x, y, s):
+            q = (x - y) / (jnp.abs(y) + s)
+            m = jnp.maximum(x, y) - jnp.minimum(q, s)
+            r = jnp.sqrt(jnp.abs(m)) - (-x)
+            c = (x < y) | ((q >= s) & ~(x == y)) ^ (m != m)
+            k = jnp.where(c, r, q * q)
+            i = (x > 0).astype(jnp.int32) + 2 * (y <= 0).astype(jnp.int32) - jnp.int32(1)
+            return k, c, i, i.astype(x.dtype) / s, (x != 0).astype(x.dtype), q ** 3
+
+        fused, ref, calls = _fused(f, x, y, s)
+    assert calls == 1
+    for a, b in zip(fused, ref):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype and a.shape == b.shape
+        if a.dtype.kind == "f":
+            np.testing.assert_array_equal(np.signbit(a[~np.isnan(a)]), np.signbit(b[~np.isnan(b)]))
+        np.testing.assert_array_equal(a, b)
+
+
+def test_multiply_add_chain_within_one_rounding():
+    """A leaky-integrator update (multiply-adds): fused and XLA within a few ulp of the float64 value."""
+    rng = np.random.default_rng(3)
+    v, g = (jnp.asarray(rng.uniform(-70, -40, 4000), jnp.float32), jnp.asarray(rng.uniform(0, 2, 4000), jnp.float32))
+
+    def f(v, g):
+        return v + 0.1 * (-(v + 60.0) + g * (0.0 - v)) / 20.0, g * 0.98
+
+    fused, ref, calls = _fused(f, v, g)
+    exact = [np.asarray(v, np.float64) + 0.1 * (-(np.asarray(v, np.float64) + 60.0)
+                                                + np.asarray(g, np.float64) * (0.0 - np.asarray(v, np.float64))) / 20.0,
+             np.asarray(g, np.float64) * np.float32(0.98)]
+    assert calls == 1
+    for a, b, e in zip(fused, ref, exact):
+        np.testing.assert_allclose(np.asarray(a), e, rtol=4e-7, atol=0)
+        np.testing.assert_allclose(np.asarray(b), e, rtol=4e-7, atol=0)
+
+
+def test_groups_are_cut_by_unfusible_work_and_sized_separately():
+    """Two sizes, and a cumulative sum between two elementwise stages: one call per size and stage."""
+    a, b = jnp.linspace(-1, 1, 300), jnp.linspace(0, 3, 50)
+
+    def f(a, b):
+        a1 = jnp.where(a > 0, a * 2.0, -a) + 1.0
+        b1 = (b - 1.0) / 3.0 + 0.5
+        c = jnp.cumsum(a1)  # not elementwise: the first size-300 stage is emitted before it
+        return (c - a1) / 2.0 + 1.0, b1 * b1 - b, c
+
+    fused, ref, calls = _fused(f, a, b)
+    assert calls == 3
+    for x, y in zip(fused, ref):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6)
+
+
+def test_sizes_with_transcendentals_stay_with_xla():
+    """exp is XLA's own approximation: a size that needs it per element is not fused (results bit-identical)."""
+    x = jnp.linspace(-3, 3, 256)
+
+    def f(x):
+        return jnp.exp(x * 0.5) + x * 2.0 - 1.0, (x > 0) & (x < 2)
+
+    fused, ref, calls = _fused(f, x)
+    assert calls == 0
+    for a, b in zip(fused, ref):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_broadcast_scalars_are_computed_once():
+    """expm1 of a broadcast rate (as exponential Euler writes a linear decay) is a scalar, so the size fuses."""
+    g = jnp.linspace(0, 1, 500)
+    tau = jnp.float32(5.0)
+
+    def f(g, tau):
+        a = jnp.broadcast_to(-1.0 / tau, g.shape)
+        return g + 0.1 * (jnp.expm1(a * 0.1) / (a * 0.1)) * (-g / tau), g > 0.5
+
+    fused, ref, calls = _fused(f, g, tau)
+    assert calls == 1
+    np.testing.assert_allclose(np.asarray(fused[0]), np.asarray(ref[0]), rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(fused[1]), np.asarray(ref[1]))
+
+
+def test_carried_state_updated_in_place_gives_the_loop_result():
+    """A while loop whose carried arrays are overwritten by the fused call (donation): the same trajectory."""
+    x0 = jnp.linspace(0.0, 6.0, 1000)
+    k0 = jnp.zeros(1000, jnp.int32)
+
+    def step(x, k):
+        wrapped = x > 3.0
+        return jnp.where(wrapped, x - 3.0, x + 0.25), k + wrapped.astype(jnp.int32)
+
+    closed = jax.make_jaxpr(step)(x0, k0)
+    ev = _fusion.fused_evaluator(closed, donate=[(0, 0), (1, 1)])
+
+    def loop(body):
+        return jax.jit(lambda x, k: jax.lax.fori_loop(0, 200, lambda i, c: tuple(body(*c)), (x, k)))
+
+    def copies_in_loop(body):  # copies of loop-carried values (get-tuple-element), made at every iteration
+        text = loop(body).lower(x0, k0).compile().as_text()
+        return sum(" copy(%get-tuple-element" in line for line in text.splitlines())
+
+    fused = loop(ev)(x0, k0)
+    ref = loop(step)(x0, k0)
+    for a, b in zip(fused, ref):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert copies_in_loop(ev) == 0
+    assert copies_in_loop(_fusion.fused_evaluator(closed)) == 2  # without donation XLA copies both arrays back
+
+
+def test_runner_fused_matches_unfused_coba_and_is_the_default_on_cpu(monkeypatch):
+    """The COBA network: the fused step gives the same spike trains and potentials as XLA's kernels."""
+    stats: dict = {}
+    plain = _fusion.fused_evaluator
+    monkeypatch.setattr(_fusion, "fused_evaluator", lambda closed, **kw: plain(closed, stats=stats, **kw))
+    results = {}
+    for fuse in (None, False):
+        net = bl.networks.coba(1000, seed=4)
+        runner = bl.Runner(net, monitors={"V": "E.V"}, progress=False, fuse=fuse)
+        results[fuse] = runner.run(200.0)
+        if fuse is None:  # one fused call per population size (800 and 200 neurons) holds the step's arithmetic
+            assert stats["groups"] == 2 and stats["fused"] > 40
+    a, b = results[None], results[False]
+    assert len(a.spikes) > 100
+    np.testing.assert_array_equal(a.spikes.times, b.spikes.times)
+    np.testing.assert_array_equal(a.spikes.indices, b.spikes.indices)
+    np.testing.assert_allclose(a["V"], b["V"], rtol=0, atol=1e-4)
+
+
+def test_runner_rejects_a_bad_fuse_argument():
+    with pytest.raises(TypeError, match="fuse must be True, False or None"):
+        bl.Runner(bl.neurons.LIF(3), fuse="yes")
