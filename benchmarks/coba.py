@@ -20,7 +20,9 @@ What is measured, per configuration, in a fresh process (so that compile time an
 * build: constructing the network, connectivity included, until every array is ready.
 * compile: the first ``Runner.run(1000 ms)`` minus the fastest later one (tracing + XLA compilation).
 * sim: the fastest of ``--repeats`` further ``Runner.run(1000 ms)`` calls (the network continues; spikes are
-  recorded: ``Runner`` keeps every spike's time and index), i.e. the pure simulation time of 1 s.
+  recorded: ``Runner`` keeps every spike's time and index), i.e. the pure simulation time of 1 s.  The default
+  Runner, which fuses each population's elementwise work into one compiled loop on CPU; the 4k runs also time
+  ``Runner(fuse=False)`` (every operation an XLA kernel) and the bare step loop, for reference.
 * rate: the mean firing rate during the first simulated second; peak RSS: the process's peak resident memory.
 * import to first result: a fresh process doing ``import brainlab``, ``bl.networks.coba(4000)``,
   ``bl.Runner(net).run(1000.)`` and reading the rate (min over fresh processes; on-disk caches warm).
@@ -128,6 +130,14 @@ def worker_brainlab(args) -> dict:
             jax.block_until_ready(f(ts))
             loops.append(time.perf_counter() - t0)
         out.update(loop_sim_s=round(min(loops[1:]), 4), loop_compile_s=round(max(loops[0] - min(loops[1:]), 0), 3))
+        # the Runner without elementwise fusion (every operation an XLA kernel), for reference
+        plain = bl.Runner(net, dt=0.1, progress=False, fuse=False)
+        unfused = []
+        for k in range(args.repeats + 1):
+            t0 = time.perf_counter()
+            plain.run(args.duration)
+            unfused.append(time.perf_counter() - t0)
+        out.update(unfused_sim_s=round(min(unfused[1:]), 4))
     out["peak_rss_mb"] = round(_rss_mb(), 1)
     # a second build, same model and size (another seed), in this process: without the one-time costs of the first
     # (loading the event kernels' machine code, first use of JAX); after the peak RSS above
@@ -526,6 +536,11 @@ def _markdown(out: dict, peers: list[str]) -> str:
         L += ["", "brainlab's bare compiled step loop (`be.for_loop(net.update)`, no Runner, spike counts only), for "
               "reference: " + "; ".join(f"{r['model'].upper()} {_size(r['n'])} {_fmt(r['loop_sim_s'])} s"
                                        for r in loops) + "."]
+    unfused = [r for r in recs if r.get("unfused_sim_s")]
+    if unfused:
+        L += ["", "brainlab's Runner without elementwise fusion (`Runner(fuse=False)`: one XLA kernel per State "
+              "written), for reference: " + "; ".join(f"{r['model'].upper()} {_size(r['n'])} "
+                                                      f"{_fmt(r['unfused_sim_s'])} s" for r in unfused) + "."]
 
     # import -> first result
     f = out["first_result"]
