@@ -95,6 +95,11 @@ def test_groups_are_cut_by_unfusible_work_and_sized_separately():
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6)
 
 
+def test_empty_arrays_are_left_to_xla():
+    fused, ref, calls = _fused(lambda x: (x * 2.0 + 1.0, x > 0), jnp.zeros(0))
+    assert calls == 0 and [a.shape for a in fused] == [(0,), (0,)]
+
+
 def test_sizes_with_transcendentals_stay_with_xla():
     """exp is XLA's own approximation: a size that needs it per element is not fused (results bit-identical)."""
     x = jnp.linspace(-3, 3, 256)

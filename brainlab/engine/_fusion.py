@@ -196,6 +196,8 @@ def _fusible(node: _Node) -> int | None:
     if out.dtype not in _DTYPES or any(a.dtype not in _DTYPES for a in node.ins):
         return None
     n = _size(out.shape)
+    if n == 0:
+        return None  # nothing to compute (the loop runs its body at least once)
     if name in ("broadcast_in_dim", "reshape", "squeeze", "expand_dims"):
         if name == "reshape" and node.params.get("dimensions") is not None:
             return None
