@@ -414,7 +414,7 @@ class Runner:
             chunk records at most 64 MB.  One compiled program serves chunks of every length up to this one.
         fuse: run the elementwise work of a step (the neuron and synapse updates, threshold, reset) as one
             compiled loop per population size instead of one XLA kernel per State it writes
-            (:mod:`brainlab.engine._fusion`; the 4000-neuron COBA network steps about 1.5x faster).  Default
+            (:mod:`brainlab.engine._fusion`; the 4000-neuron COBA network steps about 1.3x faster).  Default
             ``None``: on when running on CPU (a sweep's batched runner never fuses).  A fused step performs
             the same IEEE operations, but may round a multiply-add once where XLA rounds twice (or the
             reverse), so a long chaotic run can drift from an unfused one in its spike times; ``fuse=False``
