@@ -611,7 +611,8 @@ class Runner:
                         capacity: int) -> "_Program":
         """The compiled program that runs up to ``capacity`` steps (the count is an argument: one compilation
         serves chunks of every length) and returns the recorded buffers."""
-        key = (const_keys, series_keys, tuple((k, id(f)) for k, f in funcs), checking, self._dt, capacity)
+        fuse = self._fusing()
+        key = (const_keys, series_keys, tuple((k, id(f)) for k, f in funcs), checking, self._dt, capacity, fuse)
         fn = self._compiled.get(key)
         if fn is not None:
             return fn
@@ -647,8 +648,7 @@ class Runner:
             # and writes each in a few hundred ns, where the row of a concatenation took over a microsecond.
             spk, (rec, codes) = _stepping_loop(
                 one_step, first, n, const_values, series_values, capacity,
-                lambda: [pack_spikes(pop.spike.value) for pop in spiking],
-                fuse=self._fusing())
+                lambda: [pack_spikes(pop.spike.value) for pop in spiking], fuse=fuse)
             return rec, spk, codes
 
         if self._batched is not None:

@@ -174,6 +174,19 @@ def test_runner_fused_matches_unfused_coba_and_is_the_default_on_cpu(monkeypatch
     np.testing.assert_allclose(a["V"], b["V"], rtol=0, atol=1e-4)
 
 
+def test_runner_fuse_setting_can_change_between_runs(monkeypatch):
+    """Setting ``runner.fuse`` after a run compiles the other program (the setting is part of the cache key)."""
+    stats: dict = {}
+    plain = _fusion.fused_evaluator
+    monkeypatch.setattr(_fusion, "fused_evaluator", lambda closed, **kw: plain(closed, stats=stats, **kw))
+    runner = bl.Runner(bl.networks.coba(500, seed=1), progress=False, fuse=False)
+    runner.run(5.0)
+    assert stats == {}
+    runner.fuse = None
+    runner.run(5.0)
+    assert stats["groups"] == 2
+
+
 def test_runner_rejects_a_bad_fuse_argument():
     with pytest.raises(TypeError, match="fuse must be True, False or None"):
         bl.Runner(bl.neurons.LIF(3), fuse="yes")
