@@ -190,3 +190,95 @@ def test_runner_fuse_setting_can_change_between_runs(monkeypatch):
 def test_runner_rejects_a_bad_fuse_argument():
     with pytest.raises(TypeError, match="fuse must be True, False or None"):
         bl.Runner(bl.neurons.LIF(3), fuse="yes")
+
+
+def _random_program(rng, n_nodes):
+    """A random elementwise program whose products never feed a sum (so a multiply-add cannot be contracted)."""
+    plan = []  # (op, operand indices, comparison)
+    kinds = ["x", "x", "x", "s"]  # operands 0-2 arrays, 3 a scalar; "m": a product (or the negation of one)
+    for _ in range(n_nodes):
+        k = len(kinds)
+        op = rng.choice(["add", "sub", "mul", "div", "max", "min", "neg", "abs", "sqrt", "where", "pow2", "cast"])
+        free = [i for i in range(k) if kinds[i] != "m"]
+        if op in ("add", "sub"):
+            args = list(rng.choice(free, 2))
+        elif op == "where":
+            args = list(rng.integers(0, k, 4))
+        else:
+            args = list(rng.integers(0, k, 2))
+        plan.append((op, args, rng.choice(["lt", "ge", "ne"])))
+        product = op in ("mul", "pow2") or (op in ("neg", "abs") and kinds[args[0]] == "m") \
+            or (op == "where" and "m" in (kinds[args[2]], kinds[args[3]]))
+        kinds.append("m" if product else "x")
+    return plan
+
+
+def _ieee_maximum(a, b, xp):
+    """IEEE 754-2019 maximum (NaN propagates, +0 > -0): what XLA's and the fused kernels' max compute."""
+    nan = xp.isnan(a) | xp.isnan(b)
+    tie = (a == b) & xp.signbit(a)
+    return xp.where(nan, a + b, xp.where(tie, b, xp.maximum(a, b)))
+
+
+def _ieee_minimum(a, b, xp):
+    nan = xp.isnan(a) | xp.isnan(b)
+    tie = (a == b) & ~xp.signbit(a)
+    return xp.where(nan, a + b, xp.where(tie, b, xp.minimum(a, b)))
+
+
+def _run_program(plan, x, y, z, s, xp=jnp):
+    """``plan`` evaluated with ``xp`` (``jnp`` to trace it, ``np`` for the float32 reference)."""
+    vals = [x, y, z, s]
+    for op, a, cmp in plan:
+        u, v = vals[a[0]], vals[a[1]]
+        if op == "add":
+            r = u + v
+        elif op == "sub":
+            r = u - v
+        elif op == "mul":
+            r = u * v
+        elif op == "div":
+            r = u / v
+        elif op == "max":
+            r = _ieee_maximum(u, v, xp) if xp is np else xp.maximum(u, v)
+        elif op == "min":
+            r = _ieee_minimum(u, v, xp) if xp is np else xp.minimum(u, v)
+        elif op == "neg":
+            r = -u
+        elif op == "abs":
+            r = xp.abs(u)
+        elif op == "sqrt":
+            r = xp.sqrt(xp.abs(u))
+        elif op == "pow2":
+            r = u * u
+        elif op == "cast":  # through int32 and bool: conversions both define exactly
+            r = (u > v).astype(xp.int32).astype(x.dtype) - (u != u).astype(x.dtype)
+        else:
+            c = {"lt": u < v, "ge": u >= v, "ne": u != v}[cmp]
+            r = xp.where(c, vals[a[2]], vals[a[3]])
+        vals.append(xp.broadcast_to(r, x.shape).astype(x.dtype))
+    return vals[-4:]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_programs_bit_identical_to_ieee_float32(seed):
+    """Random elementwise programs (257 elements: a vector remainder too; NaN, infinities and zeros among the
+    inputs) against NumPy's float32 evaluation of the same operations in the same order: bit for bit.
+
+    (XLA itself is not the reference here: its simplifier rewrites, e.g., ``a / b / c`` into ``a / (b * c)`` and
+    ``abs(x * x)`` into ``x * x``, which changes the last bit; the fused kernels compute the program as written.)
+    """
+    rng = np.random.default_rng(seed)
+    plan = _random_program(rng, 30)
+    inputs = []
+    for k in range(3):
+        v = np.random.default_rng(seed * 3 + k).normal(0, 10, 257).astype(np.float32)
+        v[:4] = [np.nan, np.inf, -np.inf, 0.0]
+        inputs.append(v)
+    s = np.float32(rng.normal())
+    fused, _, calls = _fused(lambda x, y, z, s: _run_program(plan, x, y, z, s), *map(jnp.asarray, inputs), s)
+    with np.errstate(all="ignore"):
+        exact = _run_program(plan, *inputs, s, xp=np)
+    assert calls == 1
+    for a, b in zip(fused, exact):
+        np.testing.assert_array_equal(np.asarray(a), b)

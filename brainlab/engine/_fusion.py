@@ -27,10 +27,11 @@ inlined).
 - ``donate`` pairs let an output overwrite the input it replaces (a State a loop carries), so that XLA does not
   copy carried arrays at every step.
 
-Numerics: every operation is the IEEE operation XLA performs (no fast-math), with XLA's conventions for NaN in
-``max``/``min`` and for comparisons, and multiply-adds may be contracted into fused multiply-adds as XLA's CPU
-backend does.  Which ones are contracted can differ from XLA's choice, so a float can differ from the unfused
-program in its last bit (the COBA and CUBA benchmark networks give identical spike trains either way).
+Numerics: every operation is the IEEE float operation the jaxpr names (no fast-math; ``max``/``min`` are IEEE
+754-2019 maximum/minimum, as XLA lowers them), in the order written; multiply-adds may be contracted into fused
+multiply-adds, as XLA's CPU backend does.  The unfused program can differ in the last bit of a float where the two
+contract differently, or where XLA's simplifier rewrites an expression (``a / b / c`` into ``a / (b * c)``,
+``abs(x * x)`` into ``x * x``).  The COBA and CUBA benchmark networks give identical spike trains either way.
 
 Scope: forward evaluation only.  The calls have no differentiation or batching rules: ``jax.grad`` or
 ``jax.vmap`` through them raises.  Used by :class:`brainlab.Runner` for its stepping loop on CPU.
@@ -279,13 +280,13 @@ def _emit(b: Any, node: _Node, vals: list, module: Any) -> Any:
         return b.select(b.icmp_signed("<", vals[0], ir.Constant(ty, 0)), b.neg(vals[0]), vals[0])
     if name == "sqrt":
         return b.call(module.declare_intrinsic("llvm.sqrt", [ty]), [vals[0]])
-    if name in ("max", "min"):  # XLA's definition: NaN propagates, ties keep the left operand
+    if name in ("max", "min"):
         x, y = vals
-        if is_float:
-            keep_x = b.or_(b.fcmp_unordered("!=", x, x), b.fcmp_ordered(">=" if name == "max" else "<=", x, y))
-        else:
-            keep_x = b.icmp_signed(">=" if name == "max" else "<=", x, y)
-        return b.select(keep_x, x, y)
+        if is_float:  # as XLA lowers them: IEEE 754-2019 maximum/minimum (NaN propagates, -0 < +0)
+            fname = f"llvm.{name}imum.{'f32' if out.dtype == np.float32 else 'f64'}"
+            fn = module.globals.get(fname) or ir.Function(module, ir.FunctionType(ty, [ty, ty]), name=fname)
+            return b.call(fn, [x, y])
+        return b.select(b.icmp_signed(">=" if name == "max" else "<=", x, y), x, y)
     if name in ("and", "or", "xor"):
         return getattr(b, {"and": "and_", "or": "or_", "xor": "xor"}[name])(vals[0], vals[1])
     if name == "not":
