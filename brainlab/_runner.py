@@ -7,6 +7,7 @@ import math
 import os
 import signal
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -213,6 +214,20 @@ def _compile_stateful(sj: Any, leaves: list) -> tuple[Any, list]:
     return _compile(lowered), consts
 
 
+_OPTIONS_WARNED: set[tuple] = set()
+
+
+def _warn_options_dropped(options: dict, err: Exception) -> None:
+    key = tuple(sorted(options))
+    if key in _OPTIONS_WARNED:
+        return
+    _OPTIONS_WARNED.add(key)
+    warnings.warn(
+        f"Runner: XLA refused the compile options {sorted(options)} ({str(err).splitlines()[0][:200]}); the chunk "
+        "program is compiled without them. Results are the same, but each step may be slower; a jaxlib that "
+        "accepts them brings the speed back.", RuntimeWarning, stacklevel=4)
+
+
 def _compile(lowered: Any) -> Any:
     """Compile a lowered chunk program, or load it from brainlab's on-disk executable cache."""
     options = dict(_CPU_COMPILER_OPTIONS) if jax.default_backend() == "cpu" else {}
@@ -226,8 +241,8 @@ def _compile(lowered: Any) -> Any:
     if options:
         try:
             exe = lowered.compile(compiler_options=options)
-        except Exception:  # an XLA without these options: compile with the defaults
-            options = {}
+        except Exception as err:  # an XLA without these options: compile with the defaults, and say so once
+            _warn_options_dropped(options, err)
     if exe is None:
         exe = lowered.compile()
     if key is not None:

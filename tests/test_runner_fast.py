@@ -164,3 +164,23 @@ def test_executable_cache_round_trip_in_a_new_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import brainlab._runner as R; print(R._executable_cache())"],
                          env=off, capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "None"
+
+
+def test_compile_options_this_xla_refuses_are_dropped_with_one_warning(monkeypatch):
+    """An XLA without one of the Runner's compile options still runs the network (the same numbers), and the
+    Runner says, once, that it compiled without them."""
+    import brainlab._runner as runner_module
+
+    def run():
+        lif = bl.neurons.LIF(20, I_ext=30.0)
+        return Runner(lif, monitors={"V": "LIF.V"}, progress=False).run(20.0)
+
+    expected = run()
+    monkeypatch.setitem(runner_module._CPU_COMPILER_OPTIONS, "xla_cpu_option_that_does_not_exist", True)
+    monkeypatch.setattr(runner_module, "_OPTIONS_WARNED", set())
+    with pytest.warns(RuntimeWarning, match="refused the compile options") as record:
+        got = run()
+        run()
+    assert sum("refused the compile options" in str(w.message) for w in record) == 1
+    np.testing.assert_array_equal(got["V"], expected["V"])
+    np.testing.assert_array_equal(got.spikes.times, expected.spikes.times)
