@@ -45,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -490,20 +491,23 @@ class _Compiler:
 
 _LOCK = threading.Lock()
 _COMPILER: list[_Compiler] = []
+_PLACEHOLDER = "brainlab_fused_kernel"
 
 
 def _target(n: int, nodes: list[_Node], inputs: list, outputs: list, alias: dict[int, int]) -> str:
     """Compile (once per process) and register the kernel of a group; returns its FFI target name."""
     from ._event._ffi import register
 
-    probe = _kernel_ir("brainlab_fused", n, nodes, inputs, outputs, alias)
-    name = "brainlab_fused_" + hashlib.sha256(probe.encode()).hexdigest()[:24]
+    # written once under a placeholder name, then named after its own hash (the placeholder appears only in the
+    # module's and functions' names)
+    text = _kernel_ir(_PLACEHOLDER, n, nodes, inputs, outputs, alias)
+    name = "brainlab_fused_" + hashlib.sha256(text.encode()).hexdigest()[:24]
     with _LOCK:
         if not _COMPILER:
             _COMPILER.append(_Compiler())
         compiler = _COMPILER[0]
         if name not in compiler.addresses:
-            address = compiler.compile(name, _kernel_ir(name, n, nodes, inputs, outputs, alias))
+            address = compiler.compile(name, text.replace(_PLACEHOLDER, name))
             register(name, address, compiler)
     return name
 
@@ -511,6 +515,7 @@ def _target(n: int, nodes: list[_Node], inputs: list, outputs: list, alias: dict
 # --------------------------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
 def available() -> bool:
     """Whether fused kernels can be built here (llvmlite importable, the FFI layout understood)."""
     try:
