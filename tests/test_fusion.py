@@ -155,11 +155,18 @@ def test_carried_state_updated_in_place_gives_the_loop_result():
     assert copies_in_loop(_fusion.fused_evaluator(closed)) == 2  # without donation XLA copies both arrays back
 
 
-def test_runner_fused_matches_unfused_coba_and_is_the_default_on_cpu(monkeypatch):
-    """The COBA network: the fused step gives the same spike trains and potentials as XLA's kernels."""
+@pytest.fixture
+def fusion_stats(monkeypatch):
+    """The ``stats`` of every fused evaluation a Runner makes (``groups``, ``fused``) while the test runs."""
     stats: dict = {}
     plain = _fusion.fused_evaluator
     monkeypatch.setattr(_fusion, "fused_evaluator", lambda closed, **kw: plain(closed, stats=stats, **kw))
+    return stats
+
+
+def test_runner_fused_matches_unfused_coba_and_is_the_default_on_cpu(fusion_stats):
+    """The COBA network: the fused step gives the same spike trains and potentials as XLA's kernels."""
+    stats = fusion_stats
     results = {}
     for fuse in (None, False):
         net = bl.networks.coba(1000, seed=4)
@@ -174,11 +181,9 @@ def test_runner_fused_matches_unfused_coba_and_is_the_default_on_cpu(monkeypatch
     np.testing.assert_allclose(a["V"], b["V"], rtol=0, atol=1e-4)
 
 
-def test_runner_fuse_setting_can_change_between_runs(monkeypatch):
+def test_runner_fuse_setting_can_change_between_runs(fusion_stats):
     """Setting ``runner.fuse`` after a run compiles the other program (the setting is part of the cache key)."""
-    stats: dict = {}
-    plain = _fusion.fused_evaluator
-    monkeypatch.setattr(_fusion, "fused_evaluator", lambda closed, **kw: plain(closed, stats=stats, **kw))
+    stats = fusion_stats
     runner = bl.Runner(bl.networks.coba(500, seed=1), progress=False, fuse=False)
     runner.run(5.0)
     assert stats == {}
