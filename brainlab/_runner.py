@@ -237,14 +237,23 @@ def _compile(lowered: Any) -> Any:
         exe = cache.load(key)
         if exe is not None:
             return exe
-    exe = None
     if options:
         try:
             exe = lowered.compile(compiler_options=options)
         except Exception as err:  # an XLA without these options: compile with the defaults, and say so once
             _warn_options_dropped(options, err)
-    if exe is None:
-        exe = lowered.compile()
+        else:
+            if key is not None:
+                cache.store(key, exe)
+            return exe
+        # The program compiled without the options is cached under its own key (no options), never under the
+        # refused ones: each new process then tries the options again, and says again that they were refused.
+        key = cache.key(lowered, {}) if cache is not None else None
+        if key is not None:
+            exe = cache.load(key)
+            if exe is not None:
+                return exe
+    exe = lowered.compile()
     if key is not None:
         cache.store(key, exe)
     return exe

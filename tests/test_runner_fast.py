@@ -184,3 +184,9 @@ def test_compile_options_this_xla_refuses_are_dropped_with_one_warning(monkeypat
     assert sum("refused the compile options" in str(w.message) for w in record) == 1
     np.testing.assert_array_equal(got["V"], expected["V"])
     np.testing.assert_array_equal(got.spikes.times, expected.spikes.times)
+    # A new process (a fresh warned-set) whose on-disk cache already holds the program compiled without the
+    # options says so again: the fallback is cached under no options, never under the refused ones.
+    monkeypatch.setattr(runner_module, "_OPTIONS_WARNED", set())
+    with pytest.warns(RuntimeWarning, match="refused the compile options"):
+        again = run()
+    np.testing.assert_array_equal(again["V"], expected["V"])
