@@ -273,7 +273,7 @@ class _ExecutableCache:
     :mod:`brainlab.engine._disk_cache`).
     """
 
-    VERSION = "brainlab-chunk-cache-1"
+    VERSION = "brainlab-chunk-cache-2"  # 2: programs compiled without refused options were stored under them in 1
 
     def __init__(self, directory: Path):
         self.dir = directory
