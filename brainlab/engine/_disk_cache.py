@@ -3,13 +3,14 @@
 One root directory holds every on-disk cache: ``$BRAINLAB_CACHE_DIR`` when set (an empty string, ``0``, ``off``,
 ``false``, ``none`` or ``no`` disables caching), else ``$XDG_CACHE_HOME/brainlab`` (``~/.cache/brainlab``).  Each
 cache keeps its own subdirectory (``xla`` for the Runner's compiled chunks, ``kernels`` for the event kernels'
-machine code) and keys its entries with :func:`host_fingerprint`, so code is only loaded where it was compiled for.
+machine code, ``fused`` for the fused elementwise kernels' machine code) and keys its entries with :func:`host_fingerprint`, so code is only loaded where it was compiled for.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,3 +43,18 @@ def host_fingerprint() -> str:
     except OSError:
         parts.append(platform.platform())
     return "|".join(parts)
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so that a reader sees the old file or the whole new one, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

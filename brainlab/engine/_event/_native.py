@@ -32,16 +32,14 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
-import os
 import sys
-import tempfile
 import threading
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .._disk_cache import cache_root, host_fingerprint
+from .._disk_cache import cache_root, host_fingerprint, write_atomic
 
 _SOURCES = ("_ffi.py", "_ffi_numba.py", "_csr_kernels.py", "_onthefly_kernels.py", "_rng.py")
 _FORMAT = "brainlab-kernel-object-1"
@@ -164,25 +162,11 @@ def save(target: str, cfunc: Any) -> bool:
         return False
     try:
         d.mkdir(parents=True, exist_ok=True)
-        _write_atomic(d / f"{target}.o", bytes(obj))
-        _write_atomic(d / f"{target}.json", json.dumps(record).encode())
+        write_atomic(d / f"{target}.o", bytes(obj))
+        write_atomic(d / f"{target}.json", json.dumps(record).encode())
     except OSError:
         return False
     return True
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------------------------------------------
