@@ -155,6 +155,47 @@ def test_carried_state_updated_in_place_gives_the_loop_result():
     assert copies_in_loop(_fusion.fused_evaluator(closed)) == 2  # without donation XLA copies both arrays back
 
 
+_CACHED_KERNEL_PROGRAM = """
+import hashlib, jax, jax.numpy as jnp, numpy as np
+from brainlab.engine import _fusion
+x = jnp.linspace(-3.0, 3.0, 1001, dtype=jnp.float32)
+closed = jax.make_jaxpr(lambda v, g: (v + 0.1 * (g * (0.5 - v)), jnp.maximum(g * 0.9, v) / 3.0))(x, x * x)
+out = jax.jit(_fusion.fused_evaluator(closed))(x, x * x)
+c = _fusion._COMPILER[0]
+print("KERNELS", c.compiled, c.loaded, hashlib.sha256(np.concatenate([np.asarray(o) for o in out]).tobytes()).hexdigest())
+"""
+
+
+def test_fused_kernels_are_cached_on_disk_and_a_damaged_entry_is_compiled_again(tmp_path):
+    """A second process loads the kernel's machine code instead of compiling it, with the same results; a damaged
+    file is never loaded (compiled again, and rewritten); ``BRAINLAB_CACHE_DIR=0`` writes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    def process(cache: str, cwd: str | None = None) -> tuple[int, int, str]:
+        env = dict(os.environ, BRAINLAB_CACHE_DIR=cache)
+        out = subprocess.run([sys.executable, "-c", _CACHED_KERNEL_PROGRAM], env=env, capture_output=True,
+                             text=True, timeout=300, cwd=cwd)
+        assert out.returncode == 0, out.stderr[-2000:]
+        compiled, loaded, digest = out.stdout.split("KERNELS", 1)[1].split()
+        return int(compiled), int(loaded), digest
+
+    first = process(str(tmp_path))
+    assert first[:2] == (1, 0)
+    (entry,) = (tmp_path / "fused").glob("*/brainlab_fused_*.o")
+    assert process(str(tmp_path)) == (0, 1, first[2])
+    damaged = bytearray(entry.read_bytes())
+    damaged[-1] ^= 0xFF
+    entry.write_bytes(bytes(damaged))
+    assert process(str(tmp_path)) == (1, 0, first[2])
+    assert process(str(tmp_path)) == (0, 1, first[2])  # the damaged file was replaced by a good one
+    off = tmp_path / "off"
+    off.mkdir()
+    assert process("0", cwd=str(off)) == (1, 0, first[2])  # a relative cache path would land in ``off``
+    assert not any(off.iterdir())
+
+
 @pytest.fixture
 def fusion_stats(monkeypatch):
     """The ``stats`` of every fused evaluation a Runner makes (``groups``, ``fused``) while the test runs."""

@@ -23,7 +23,9 @@ inlined).
   otherwise be cut apart.
 - A group's kernel is LLVM IR written here and compiled with llvmlite for this CPU (vectorised by LLVM), then
   registered with XLA through the typed FFI (see :mod:`brainlab.engine._event._ffi`).  Compiling one takes
-  30-40 ms (a COBA population's kernel, 2 cores) and is done once per process.
+  30-40 ms (a COBA population's kernel, 2 cores); its machine code is then kept in brainlab's on-disk cache
+  (``fused`` under :func:`brainlab.engine._disk_cache.cache_root`), from which a later process loads it in
+  about a millisecond.
 - ``donate`` pairs let an output overwrite the input it replaces (a State a loop carries), so that XLA does not
   copy carried arrays at every step.
 
@@ -49,6 +51,7 @@ import functools
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -456,7 +459,12 @@ def _kernel_ir(name: str, n: int, nodes: list[_Node], inputs: list, outputs: lis
 
 
 class _Compiler:
-    """One llvmlite MCJIT engine per process holding every fused kernel (alive as long as XLA may call them)."""
+    """One llvmlite MCJIT engine per process holding every fused kernel (alive as long as XLA may call them).
+
+    A kernel's machine code is kept on disk (:func:`_object_dir`), so that a later process loads it (about a
+    millisecond) instead of optimising and compiling it again (30-40 ms).  ``compiled`` and ``loaded`` count the
+    kernels of each kind in this process.
+    """
 
     def __init__(self) -> None:
         import llvmlite.binding as ll
@@ -469,24 +477,100 @@ class _Compiler:
                                                 features=ll.get_host_cpu_features().flatten(), codemodel="jitdefault")
         empty = ll.parse_assembly(f'target triple = "{ll.get_process_triple()}"')
         self._engine = ll.create_mcjit_compiler(empty, self._tm)
+        self._engine.set_object_cache(self._object_compiled, self._object_for)
+        self._objects: dict[str, bytes | None] = {}
         self.addresses: dict[str, int] = {}
+        self.compiled = 0
+        self.loaded = 0
 
     def compile(self, name: str, text: str) -> int:
         ll = self._ll
         mod = ll.parse_assembly(text)
         mod.verify()
-        pto = ll.create_pipeline_tuning_options(speed_level=3)
-        pto.loop_vectorization = True
-        pto.slp_vectorization = True
-        pb = ll.create_pass_builder(self._tm, pto)
-        pb.getModulePassManager().run(mod, pb)
+        mod.name = name
+        obj = self._objects[name] = _read_object(name)
+        if obj is None:
+            pto = ll.create_pipeline_tuning_options(speed_level=3)
+            pto.loop_vectorization = True
+            pto.slp_vectorization = True
+            pb = ll.create_pass_builder(self._tm, pto)
+            pb.getModulePassManager().run(mod, pb)
         self._engine.add_module(mod)
         self._engine.finalize_object()
         address = self._engine.get_function_address(name)
         if not address:
             raise RuntimeError(f"fused kernel {name} was not emitted")
         self.addresses[name] = address
+        if obj is None:
+            self.compiled += 1
+        else:
+            self.loaded += 1
         return address
+
+    def _object_for(self, module: Any) -> bytes | None:
+        # MCJIT asks before generating code: the object read from disk, or None to compile
+        return self._objects.get(module.name)
+
+    def _object_compiled(self, module: Any, buffer: Any) -> None:
+        # MCJIT tells what it generated (only when it did not load it)
+        if module.name in self._objects:
+            _write_object(module.name, bytes(buffer))
+
+
+# Kernel objects on disk: ``<cache root>/fused/<key>/<kernel name>.o``.  A kernel's name is the hash of its LLVM IR;
+# the key covers the rest (llvmlite/LLVM version, the CPU and its features, the optimisation settings).  A file is
+# the SHA-256 of the object followed by the object, so a truncated or damaged file is recompiled, never loaded.
+_OBJECT_FORMAT = "brainlab-fused-object-1 O3 loop+slp vectorize"
+_MAX_OBJECTS = 4096  # beyond this many files, the oldest half is removed
+
+
+@functools.lru_cache(maxsize=1)
+def _object_key() -> str:
+    from importlib import metadata
+
+    from ._disk_cache import host_fingerprint
+
+    h = hashlib.sha256()
+    for part in (_OBJECT_FORMAT, metadata.version("llvmlite"), host_fingerprint()):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def _object_dir() -> Path | None:
+    from ._disk_cache import cache_root
+
+    root = cache_root()
+    return None if root is None else root / "fused" / _object_key()
+
+
+def _read_object(name: str) -> bytes | None:
+    d = _object_dir()
+    if d is None:
+        return None
+    try:
+        payload = (d / f"{name}.o").read_bytes()
+    except OSError:
+        return None
+    digest, obj = payload[:32], payload[32:]
+    return obj if obj and hashlib.sha256(obj).digest() == digest else None
+
+
+def _write_object(name: str, obj: bytes) -> None:
+    from ._disk_cache import write_atomic
+
+    d = _object_dir()
+    if d is None:
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        write_atomic(d / f"{name}.o", hashlib.sha256(obj).digest() + obj)
+        files = list(d.glob("*.o"))
+        if len(files) > _MAX_OBJECTS:
+            files.sort(key=lambda p: p.stat().st_mtime)
+            for p in files[: len(files) // 2]:
+                p.unlink(missing_ok=True)
+    except OSError:  # an unwritable cache: the kernel is compiled again next time
+        pass
 
 
 _LOCK = threading.Lock()
