@@ -489,8 +489,6 @@ class Runner:
         self._dt = _number("Runner", "dt", dt) if dt is not None else net.default_dt()
         self.progress = progress
         self.chunk_ms = _number("Runner", "chunk_ms", chunk_ms) if chunk_ms is not None else None
-        if fuse not in (None, True, False):
-            raise TypeError(f"Runner: fuse must be True, False or None (automatic), got {fuse!r}.")
         self.fuse = fuse
         self._states = net.states()
         self._monitor_bytes: dict[str, int] = {}  # recorded bytes per step of each State monitor
@@ -682,19 +680,31 @@ class Runner:
         self._compiled[key] = fn
         return fn
 
+    @property
+    def fuse(self) -> bool | None:
+        """The ``fuse`` setting (see the class docstring); it can be changed between runs."""
+        return self._fuse
+
+    @fuse.setter
+    def fuse(self, value: bool | None) -> None:
+        if not (value is None or value is True or value is False):
+            raise TypeError(f"Runner: fuse must be True, False or None (automatic), got {value!r}.")
+        if value is True and jax.default_backend() == "cpu":
+            from .engine._fusion import available
+
+            if not available():
+                raise RuntimeError("Runner: fuse=True needs llvmlite and a jaxlib whose FFI layout brainlab "
+                                   "understands; use fuse=None (automatic) or fuse=False.")
+        self._fuse = value
+
     def _fusing(self) -> bool:
         """Whether the stepping loop fuses elementwise work (see ``fuse``): never for a batched runner (the
         fused kernels have no batching rule) nor off CPU."""
-        if self.fuse is False or self._batched is not None or jax.default_backend() != "cpu":
+        if self._fuse is False or self._batched is not None or jax.default_backend() != "cpu":
             return False
         from .engine._fusion import available
 
-        if not available():
-            if self.fuse:
-                raise RuntimeError("Runner: fuse=True needs llvmlite and a jaxlib whose FFI layout brainlab "
-                                   "understands; use fuse=None (automatic) or fuse=False.")
-            return False
-        return True
+        return available()
 
     def _checked_states(self) -> list[tuple[str, State]]:
         """Float States that can go bad.  States that start with infinities (e.g. "time of last spike = -inf")

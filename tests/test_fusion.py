@@ -236,6 +236,24 @@ def test_runner_fuse_setting_can_change_between_runs(fusion_stats):
 def test_runner_rejects_a_bad_fuse_argument():
     with pytest.raises(TypeError, match="fuse must be True, False or None"):
         bl.Runner(bl.neurons.LIF(3), fuse="yes")
+    runner = bl.Runner(bl.neurons.LIF(3))
+    with pytest.raises(TypeError, match="fuse must be True, False or None"):
+        runner.fuse = 1.0
+
+
+def test_runner_without_fused_kernels_refuses_fuse_true_when_built_and_runs_unfused_by_default(monkeypatch,
+                                                                                                fusion_stats):
+    """Where the kernels cannot be built (no llvmlite), ``fuse=True`` is refused at once, not at the first run,
+    and the automatic setting runs the unfused step."""
+    monkeypatch.setattr(_fusion, "available", lambda: False)
+    with pytest.raises(RuntimeError, match="fuse=True needs llvmlite"):
+        bl.Runner(bl.neurons.LIF(3), fuse=True)
+    runner = bl.Runner(bl.neurons.LIF(3, I_ext=300.0), progress=False)
+    with pytest.raises(RuntimeError, match="fuse=True needs llvmlite"):
+        runner.fuse = True
+    assert runner.fuse is None
+    assert len(runner.run(20.0).spikes) > 0
+    assert fusion_stats == {}
 
 
 def _random_program(rng, n_nodes):
