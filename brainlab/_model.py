@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .engine import HiddenState, Module, ParamState, State
-from .engine._array import Array, unwrap
+from .engine._array import unwrap
 
 __all__ = ["Parameter", "Variable", "AbstractModel", "catalog", "registered_models"]
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import engine as be
-from ._network import Network, is_population
-from ._results import RunResult, SpikeRecord
+from ._network import Network
+from ._results import RunResult
 from ._runner import Runner
 
 __all__ = ["sweep", "param_grid", "SweepResult"]

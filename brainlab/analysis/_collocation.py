@@ -195,7 +195,7 @@ class CollocationKernels:
     def residual_jacobian(self, X, mesh, uref, xprev, tprev, ds):
         """Residual ``R``, sparse (CSC) Jacobian ``J``, interval blocks ``Ju`` (``(ntst, ncol*n, (ncol+1)*n)``) and
         :math:`\\int_0^T \\mathrm{tr}\\,D_xF\\,dt` (Liouville: the log-determinant of the monodromy matrix)."""
-        n, ntst, ncol, nu = self.n, self.ntst, self.ncol, self.nnodes * self.n
+        n, ntst, ncol = self.n, self.ntst, self.ncol
         b = self._basis
         u, T, p = self.split(X)
         h = np.diff(mesh)
@@ -211,7 +211,6 @@ class CollocationKernels:
         phase_grad = np.zeros_like(u)
         np.add.at(phase_grad, self._idx, np.einsum("c,cj,icn->ijn", b.weights, b.L, dref))
         wt = self.weighted(np.asarray(tprev, dtype=float), mesh)
-        ncoll = ntst * ncol * n
         R = np.concatenate([coll.ravel(), u[0] - u[-1], [np.sum(b.weights[None, :, None] * xg * dref)],
                             [np.dot(X - xprev, wt) - ds]])
         values = np.concatenate([Ju.ravel(), -fg.ravel(), -T * Fp.ravel(), np.ones(n), -np.ones(n),

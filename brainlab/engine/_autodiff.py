@@ -7,7 +7,6 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from . import _jax_internals as jxi
 from ._array import wrap
 from ._module import Module
 from ._state import State

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
-import weakref
 from typing import Any, Callable, Hashable, Sequence
 
 import jax
@@ -12,7 +10,7 @@ import numpy as np
 
 from . import _jax_internals as jxi
 from ._array import wrap
-from ._state import State, _STACK
+from ._state import _STACK
 from ._tracing import StatefulJaxpr, aval_of, flatten_args, read_values, trace_stateful, write_values
 
 __all__ = ["jit", "JittedFunction"]
@@ -36,7 +34,6 @@ class _Compiled:
         self.sj = sj
         self.written_states = sj.written_states
         self.state_keys = [(tuple(a.shape), a.dtype) for a in sj.state_avals]
-        n_out = sj.n_out
 
         def run(arg_leaves, state_values):
             outs, new = sj.evaluate(arg_leaves, state_values)

@@ -7,8 +7,7 @@ switches it for the current thread only, inside a ``with`` block or around one f
 from __future__ import annotations
 
 import contextlib
-import functools
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import jax
 import jax.numpy as jnp
