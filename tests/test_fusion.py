@@ -111,6 +111,15 @@ def test_sizes_with_transcendentals_stay_with_xla():
     assert calls == 0
     for a, b in zip(fused, ref):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # nothing fuses, so the program XLA is given is the program as written: not flattened (the jit call stays a
+    # call) nor rewritten (the product of broadcast scalars stays a product of arrays)
+    def g(x, tau):
+        rate = jnp.broadcast_to(tau, x.shape) * 2.0
+        return jax.jit(lambda y: jnp.exp(y) * rate)(x)
+
+    closed = jax.make_jaxpr(g)(x, jnp.float32(0.5))
+    again = jax.make_jaxpr(_fusion.fused_evaluator(closed))(x, jnp.float32(0.5))
+    assert str(again.jaxpr) == str(closed.jaxpr)
 
 
 def test_broadcast_scalars_are_computed_once():

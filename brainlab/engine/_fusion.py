@@ -636,6 +636,22 @@ def fused_evaluator(closed: Any, *, donate: Sequence[tuple[int, int]] = (), min_
                if group_of[id(node)] is None and node.prim in _ELEMENTWISE and node.outs[0].shape != ()
                and node.outs[0].dtype in _FLOATS}
     group_of = {k: (None if n in blocked else n) for k, n in group_of.items()}
+    per_size: dict[int, int] = {}
+    for node in nodes:
+        n = group_of[id(node)]
+        if n is not None and node.outs[0].shape != () and node.prim not in _RELABEL:
+            per_size[n] = per_size.get(n, 0) + 1
+    if all(count < min_group for count in per_size.values()):
+        # nothing can fuse: the program is evaluated as written (not flattened or rewritten), so XLA sees exactly
+        # the program it would see without fusion
+        from ._jax_internals import eval_jaxpr
+
+        def unfused(*args: Any) -> list:
+            if stats is not None:
+                stats.update(groups=0, fused=0)
+            return list(eval_jaxpr(closed, *args))
+
+        return unfused
     consumers: dict[int, list[_Node]] = {}
     for node in nodes:
         for a in node.ins:
