@@ -3,7 +3,8 @@
 One root directory holds every on-disk cache: ``$BRAINLAB_CACHE_DIR`` when set (an empty string, ``0``, ``off``,
 ``false``, ``none`` or ``no`` disables caching), else ``$XDG_CACHE_HOME/brainlab`` (``~/.cache/brainlab``).  Each
 cache keeps its own subdirectory (``xla`` for the Runner's compiled chunks, ``kernels`` for the event kernels'
-machine code, ``fused`` for the fused elementwise kernels' machine code) and keys its entries with :func:`host_fingerprint`, so code is only loaded where it was compiled for.
+machine code, ``fused`` for the fused elementwise kernels' machine code) and keys its entries with
+:func:`host_fingerprint`, so code is only loaded where it was compiled for.
 """
 
 from __future__ import annotations

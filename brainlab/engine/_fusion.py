@@ -526,12 +526,12 @@ _MAX_OBJECTS = 4096  # beyond this many files, the oldest half is removed
 
 @functools.lru_cache(maxsize=1)
 def _object_key() -> str:
-    from importlib import metadata
+    import llvmlite
 
     from ._disk_cache import host_fingerprint
 
     h = hashlib.sha256()
-    for part in (_OBJECT_FORMAT, metadata.version("llvmlite"), host_fingerprint()):
+    for part in (_OBJECT_FORMAT, llvmlite.__version__, host_fingerprint()):
         h.update(part.encode() + b"\0")
     return h.hexdigest()[:32]
 
