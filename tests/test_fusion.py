@@ -171,7 +171,8 @@ x = jnp.linspace(-3.0, 3.0, 1001, dtype=jnp.float32)
 closed = jax.make_jaxpr(lambda v, g: (v + 0.1 * (g * (0.5 - v)), jnp.maximum(g * 0.9, v) / 3.0))(x, x * x)
 out = jax.jit(_fusion.fused_evaluator(closed))(x, x * x)
 c = _fusion._COMPILER[0]
-print("KERNELS", c.compiled, c.loaded, hashlib.sha256(np.concatenate([np.asarray(o) for o in out]).tobytes()).hexdigest())
+digest = hashlib.sha256(np.concatenate([np.asarray(o) for o in out]).tobytes()).hexdigest()
+print("KERNELS", c.compiled, c.loaded, digest)
 """
 
 
