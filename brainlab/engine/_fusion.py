@@ -59,10 +59,10 @@ import numpy as np
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _DTYPES = (*_FLOATS, np.dtype(np.int32), np.dtype(np.bool_))
 _BINARY = {"add", "sub", "mul", "div", "max", "min", "and", "or", "xor", "lt", "le", "gt", "ge", "eq", "ne"}
-_UNARY = {"neg", "abs", "not", "sqrt", "copy", "copy_p", "convert_element_type", "integer_pow", "square",
-          "broadcast_in_dim", "reshape", "squeeze", "expand_dims", "select_n"}
+_SHAPE = {"broadcast_in_dim", "reshape", "squeeze", "expand_dims"}  # same elements, another shape
+_RELABEL = _SHAPE | {"copy", "copy_p"}  # no arithmetic
+_UNARY = {"neg", "abs", "not", "sqrt", "convert_element_type", "integer_pow", "square", "select_n"} | _RELABEL
 _INLINED = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr"}
-_RELABEL = {"broadcast_in_dim", "reshape", "squeeze", "expand_dims", "copy", "copy_p"}  # no arithmetic
 MIN_GROUP = 2  # a group of fewer array equations is left to XLA (one XLA kernel either way)
 
 
@@ -156,11 +156,10 @@ def _flatten(jaxpr: Any, consts: list, args: list, nodes: list[_Node]) -> list:
 
 # Elementwise primitives XLA may evaluate on a broadcast scalar once instead of per element (its algebraic
 # simplifier does the same: an elementwise operation of broadcasts is a broadcast of the operation).
-_ELEMENTWISE = _BINARY | {"neg", "abs", "not", "sqrt", "copy", "copy_p", "convert_element_type", "integer_pow",
-                          "square", "select_n", "exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "sin",
-                          "cos", "tan", "pow", "atan2", "erf", "rsqrt", "cbrt", "sign", "floor", "ceil", "round",
-                          "is_finite", "rem", "clamp", "nextafter", "erfc", "asin", "acos", "atan", "sinh", "cosh",
-                          "asinh", "acosh", "atanh"}
+_ELEMENTWISE = _BINARY | (_UNARY - _SHAPE) | {
+    "exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "tan", "pow", "atan2", "erf", "rsqrt",
+    "cbrt", "sign", "floor", "ceil", "round", "is_finite", "rem", "clamp", "nextafter", "erfc", "asin", "acos", "atan",
+    "sinh", "cosh", "asinh", "acosh", "atanh"}
 
 
 def _uniform(nodes: list[_Node]) -> list[_Node]:
@@ -203,7 +202,7 @@ def _fusible(node: _Node) -> int | None:
     n = _size(out.shape)
     if n == 0:
         return None  # nothing to compute (the loop runs its body at least once)
-    if name in ("broadcast_in_dim", "reshape", "squeeze", "expand_dims"):
+    if name in _SHAPE:
         if name == "reshape" and node.params.get("dimensions") is not None:
             return None
         src = node.ins[0]
@@ -253,7 +252,7 @@ def _emit(b: Any, node: _Node, vals: list, module: Any) -> Any:
     out = node.outs[0]
     ty = _ir_type(out.dtype)
     is_float = out.dtype in _FLOATS
-    if name in ("broadcast_in_dim", "reshape", "squeeze", "expand_dims", "copy", "copy_p"):
+    if name in _RELABEL:
         return vals[0]
     if name in ("add", "sub", "mul"):
         if is_float:
@@ -338,6 +337,7 @@ class _Group:
 def _kernel_ir(name: str, n: int, nodes: list[_Node], inputs: list, outputs: list, alias: dict[int, int]) -> str:
     """LLVM IR of an FFI handler ``name`` computing ``outputs`` of ``nodes`` over ``n`` elements; ``alias`` maps
     an output's position to the input whose buffer it overwrites (element ``i`` is read before it is written)."""
+    import llvmlite.binding as ll
     from llvmlite import ir
 
     from ._event import _ffi as F
@@ -345,8 +345,6 @@ def _kernel_ir(name: str, n: int, nodes: list[_Node], inputs: list, outputs: lis
     i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
     ptr = i8.as_pointer()
     m = ir.Module(name=name)
-    import llvmlite.binding as ll
-
     m.triple = ll.get_process_triple()
 
     # the loop: one function whose buffers are noalias; an output that overwrites an input is stored through the
