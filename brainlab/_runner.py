@@ -19,7 +19,7 @@ from . import engine as be
 from ._network import Network, is_population
 from ._results import RunResult, SpikeRecord
 from .engine import Module, State
-from .engine._disk_cache import cache_root, host_fingerprint
+from .engine._disk_cache import cache_root, entry_key
 from .engine._event._spikes import decode_packed, pack_spikes, packed_bytes
 
 __all__ = ["Runner", "NonFiniteError"]
@@ -277,23 +277,15 @@ class _ExecutableCache:
 
     def __init__(self, directory: Path):
         self.dir = directory
-        self._host = host_fingerprint()
 
     def key(self, lowered: Any, options: dict) -> str | None:
-        import hashlib
-
         try:
             import jaxlib
 
             dev = jax.devices()[0]
-            h = hashlib.sha256()
-            for part in (self.VERSION, jax.__version__, jaxlib.__version__, dev.platform, dev.device_kind,
-                         dev.client.platform_version, self._host, repr(sorted(options.items())),
-                         os.environ.get("XLA_FLAGS", "")):
-                h.update(str(part).encode())
-                h.update(b"\0")
-            h.update(lowered.as_text().encode())
-            return h.hexdigest()
+            return entry_key(self.VERSION, jax.__version__, jaxlib.__version__, dev.platform, dev.device_kind,
+                             dev.client.platform_version, repr(sorted(options.items())),
+                             os.environ.get("XLA_FLAGS", ""), lowered.as_text())
         except Exception:
             return None
 

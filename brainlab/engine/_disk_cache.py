@@ -3,12 +3,13 @@
 One root directory holds every on-disk cache: ``$BRAINLAB_CACHE_DIR`` when set (an empty string, ``0``, ``off``,
 ``false``, ``none`` or ``no`` disables caching), else ``$XDG_CACHE_HOME/brainlab`` (``~/.cache/brainlab``).  Each
 cache keeps its own subdirectory (``xla`` for the Runner's compiled chunks, ``kernels`` for the event kernels'
-machine code, ``fused`` for the fused elementwise kernels' machine code) and keys its entries with
-:func:`host_fingerprint`, so code is only loaded where it was compiled for.
+machine code, ``fused`` for the fused elementwise kernels' machine code) and names its entries with
+:func:`entry_key`, which includes :func:`host_fingerprint`, so code is only loaded where it was compiled for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import tempfile
@@ -44,6 +45,16 @@ def host_fingerprint() -> str:
     except OSError:
         parts.append(platform.platform())
     return "|".join(parts)
+
+
+def entry_key(*parts: object) -> str:
+    """The SHA-256 (hex) naming a cache entry: of ``parts`` (what the compiled code depends on: a format, versions,
+    the program) and of :func:`host_fingerprint`, each followed by a NUL byte."""
+    h = hashlib.sha256()
+    for part in (*parts, host_fingerprint()):
+        h.update(part if isinstance(part, bytes) else str(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def write_atomic(path: Path, payload: bytes) -> None:

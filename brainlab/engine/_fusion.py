@@ -526,12 +526,9 @@ _MAX_OBJECTS = 4096  # beyond this many files, the oldest half is removed
 def _object_key() -> str:
     import llvmlite
 
-    from ._disk_cache import host_fingerprint
+    from ._disk_cache import entry_key
 
-    h = hashlib.sha256()
-    for part in (_OBJECT_FORMAT, llvmlite.__version__, host_fingerprint()):
-        h.update(part.encode() + b"\0")
-    return h.hexdigest()[:32]
+    return entry_key(_OBJECT_FORMAT, llvmlite.__version__)[:32]
 
 
 def _object_dir() -> Path | None:

@@ -30,7 +30,6 @@ because the bytes loaded are the ones numba produced.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import sys
 import threading
@@ -39,7 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .._disk_cache import cache_root, host_fingerprint, write_atomic
+from .._disk_cache import cache_root, entry_key, write_atomic
 
 _SOURCES = ("_ffi.py", "_ffi_numba.py", "_csr_kernels.py", "_onthefly_kernels.py", "_rng.py")
 _FORMAT = "brainlab-kernel-object-1"
@@ -62,13 +61,9 @@ def _key() -> str | None:
     versions = _versions()
     if versions is None:
         return None
-    h = hashlib.sha256()
-    for part in (_FORMAT, versions, f"python {sys.version_info[:2]}", host_fingerprint()):
-        h.update(part.encode() + b"\0")
     here = Path(__file__).parent
-    for name in _SOURCES:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:32]
+    sources = [(here / name).read_bytes() for name in _SOURCES]
+    return entry_key(_FORMAT, versions, f"python {sys.version_info[:2]}", *sources)[:32]
 
 
 def cache_dir() -> Path | None:
