@@ -229,34 +229,28 @@ def _warn_options_dropped(options: dict, err: Exception) -> None:
 
 
 def _compile(lowered: Any) -> Any:
-    """Compile a lowered chunk program, or load it from brainlab's on-disk executable cache."""
+    """Compile a lowered chunk program, or load it from brainlab's on-disk executable cache.
+
+    With the Runner's CPU options first; where XLA refuses them, without (said once per process).  A program is
+    cached under the options it was really compiled with, so each new process tries the options again."""
     options = dict(_CPU_COMPILER_OPTIONS) if jax.default_backend() == "cpu" else {}
     cache = _executable_cache()
-    key = cache.key(lowered, options) if cache is not None else None
-    if key is not None:
-        exe = cache.load(key)
+    for opts in ([options, {}] if options else [{}]):
+        key = cache.key(lowered, opts) if cache is not None else None
+        exe = cache.load(key) if key is not None else None
         if exe is not None:
             return exe
-    if options:
         try:
-            exe = lowered.compile(compiler_options=options)
-        except Exception as err:  # an XLA without these options: compile with the defaults, and say so once
-            _warn_options_dropped(options, err)
-        else:
-            if key is not None:
-                cache.store(key, exe)
-            return exe
-        # The program compiled without the options is cached under its own key (no options), never under the
-        # refused ones: each new process then tries the options again, and says again that they were refused.
-        key = cache.key(lowered, {}) if cache is not None else None
+            exe = lowered.compile(compiler_options=opts) if opts else lowered.compile()
+        except Exception as err:
+            if not opts:
+                raise
+            _warn_options_dropped(opts, err)  # an XLA without these options: compile with the defaults
+            continue
         if key is not None:
-            exe = cache.load(key)
-            if exe is not None:
-                return exe
-    exe = lowered.compile()
-    if key is not None:
-        cache.store(key, exe)
-    return exe
+            cache.store(key, exe)
+        return exe
+    raise AssertionError("unreachable: the last attempt compiles without options or raises")
 
 
 class _ExecutableCache:
