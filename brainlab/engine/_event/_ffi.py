@@ -281,8 +281,9 @@ _LOCK = threading.Lock()
 def register(name: str, address: int, owner: Any) -> None:
     """Register the handler at ``address`` as the CPU typed-FFI target ``name`` (once per process).
 
-    ``owner`` keeps the machine code alive (a numba cfunc, or a :class:`._native.LoadedKernels`).  XLA answers by
-    calling the handler with the metadata handshake (see :func:`._ffi_numba.answer_handshake`).
+    ``owner`` keeps the machine code alive (a numba cfunc, a :class:`._native.LoadedKernels`, or the fused
+    kernels' :class:`brainlab.engine._fusion._Compiler`).  XLA answers by calling the handler with the metadata
+    handshake (see :func:`._ffi_numba.answer_handshake`).
     """
     with _LOCK:
         if name in _REGISTERED:
