@@ -1,0 +1,111 @@
+r"""Controls built from a model's declared parameters.
+
+Every model declares its parameters once (:class:`brainlab._model.Parameter`: name, default, unit, admissible
+range, meaning); a slider made here carries that declaration: the label shows the name and unit, the tooltip the
+meaning and the admissible range, and the bounds never leave the range.
+
+Bounds.  A declared range states what is *admissible* (``gNa`` in [0, 1000] mS/cm²), which is often far wider than
+what is worth exploring.  The slider spans the declared range when that is at most ``SPAN`` times the
+parameter's own scale, ``max(|default|, 1)``; otherwise it spans ``default ± SPAN/2 × scale``, clipped to the range.
+A strictly positive range spanning three decades or more (time constants, capacitances) gets a logarithmic
+slider over at most four decades around the default.  ``bounds=(lo, hi)`` overrides all of this.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ipywidgets as W
+
+from .._model import Parameter
+
+__all__ = ["parameter_slider", "slider_bounds", "SPAN"]
+
+SPAN = 20.0  # a linear slider covers at most SPAN × max(|default|, 1) (in the parameter's unit)
+
+
+def slider_bounds(p: Parameter, value: float | None = None) -> tuple[float, float, bool]:
+    r"""The ``(lo, hi, logarithmic)`` bounds of the slider for parameter ``p`` around ``value`` (default: its
+    declared default).
+
+    Example:
+        >>> from brainlab._model import Parameter
+        >>> slider_bounds(Parameter("tau", 10.0, "ms", (0.1, 1000.0)))
+        (0.1, 1000.0, True)
+        >>> slider_bounds(Parameter("gNa", 120.0, "mS/cm²", (0.0, 1000.0)))
+        (0.0, 1000.0, False)
+        >>> slider_bounds(Parameter("I_ext", 0.0, "µA/cm²", (-1e4, 1e4)))
+        (-10.0, 10.0, False)
+    """
+    v = p.default if value is None else float(value)
+    lo, hi = p.range
+    if lo > 0 and math.isfinite(hi) and hi / lo >= 1e3:
+        return max(lo, v / 100.0), min(hi, v * 100.0), True
+    scale = max(abs(v), 1.0)
+    if math.isfinite(lo) and math.isfinite(hi) and hi - lo <= SPAN * scale:
+        return lo, hi, False
+    return max(lo, v - SPAN / 2 * scale), min(hi, v + SPAN / 2 * scale), False
+
+
+def _nice_step(span: float) -> float:
+    """A round step giving about 200 to 500 positions over ``span``."""
+    raw = span / 200.0
+    if raw <= 0 or not math.isfinite(raw):
+        return 0.01
+    mag = 10.0 ** math.floor(math.log10(raw))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * mag >= raw:
+            return m * mag
+    return 10.0 * mag
+
+
+def parameter_slider(p: Parameter, value: Any = None, *, bounds: tuple[float, float] | None = None,
+                     continuous_update: bool = True) -> W.Widget:
+    r"""A slider for the declared parameter ``p``, labelled with its name and unit, its meaning as tooltip.
+
+    Args:
+        p: the declaration (``bl.neurons.HH.PARAMETERS[0]``).
+        value: the initial value (default: ``p.default``); a per-neuron array is shown by its mean.
+        bounds: ``(lo, hi)`` for the slider instead of the automatic bounds (see the module docstring); it must
+            lie within the declared range.
+        continuous_update: send changes while dragging (the panels coalesce them).
+
+    Example:
+        >>> import brainlab as bl
+        >>> s = parameter_slider(bl.neurons.HH.PARAMETERS[0])
+        >>> s.description, s.value, (s.min, s.max)
+        ('gNa (mS/cm²)', 120.0, (0.0, 1000.0))
+    """
+    if not isinstance(p, Parameter):
+        raise TypeError(f"parameter_slider: p must be a Parameter declaration, got {type(p).__name__}.")
+    v = p.default if value is None else float(_mean(value))
+    if bounds is not None:
+        try:
+            lo, hi = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise TypeError(f"parameter_slider: bounds for {p.name!r} must be a pair (lo, hi) of numbers, "
+                            f"got {bounds!r}.") from None
+        plo, phi = p.range
+        if not (plo <= lo < hi <= phi):
+            raise ValueError(f"parameter_slider: bounds {bounds!r} for {p.name!r} must satisfy lo < hi and lie "
+                             f"within the admissible range {p.describe_range()}.")
+        log = lo > 0 and hi / lo >= 1e3
+    else:
+        lo, hi, log = slider_bounds(p, v)
+    v = min(max(v, lo), hi)
+    unit = f" ({p.unit})" if p.unit else ""
+    common = dict(value=v, description=f"{p.name}{unit}", continuous_update=continuous_update,
+                  readout_format=".4g", style={"description_width": "110px"},
+                  layout=W.Layout(width="380px"),
+                  tooltip=f"{p.doc}; admissible {p.describe_range()}".strip("; "))
+    if log:
+        return W.FloatLogSlider(base=10.0, min=math.log10(lo), max=math.log10(hi),
+                                step=(math.log10(hi) - math.log10(lo)) / 200.0, **common)
+    return W.FloatSlider(min=lo, max=hi, step=_nice_step(hi - lo), **common)
+
+
+def _mean(value: Any) -> float:
+    import numpy as np
+
+    return float(np.mean(np.asarray(getattr(value, "value", value), dtype=float)))

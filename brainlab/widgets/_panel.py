@@ -1,0 +1,160 @@
+r"""The base every brainlab panel shares.
+
+A panel is a Python object that a notebook displays and that code drives like a learner would:
+
+- ``panel.controls``: ``{name: ipywidget}``, every slider, dropdown and button, by parameter or control name;
+- ``panel.figures``: ``{name: bokeh figure}``; ``panel.sources``: ``{name: ColumnDataSource}``, what is drawn;
+- ``panel.status``: an ``ipywidgets.HTML`` line saying what the panel is doing, and every error raised by a
+  callback (also kept, as exceptions, in ``panel.errors``): nothing is lost in a console no one reads;
+- ``panel.close()``; a short ``repr``; display through ``_repr_mimebundle_``.
+
+Figures are embedded with ``jupyter_bokeh.BokehModel``, whose JupyterLab extension carries BokehJS itself, so
+panels render without internet.  Changes to a source's data in Python reach the page as small patches.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from ._schedule import LatestWins
+
+__all__ = ["AbstractPanel"]
+
+_COLOURS = {"info": "#444", "busy": "#1f5fa8", "ok": "#2a7a2a", "error": "#b00020"}
+
+
+class AbstractPanel:
+    r"""Base of the brainlab panels (``NeuronExplorer``, ``LiveRun``, ...); not displayed by itself.
+
+    A subclass fills ``controls``, ``figures`` and ``sources`` in its constructor and implements
+    :meth:`_build_layout`, which returns the ipywidgets box to display.  Callbacks are attached with
+    :meth:`on_change` (errors go to the status line) and expensive recomputations go through
+    :meth:`schedule` (coalesced: the last value wins).
+    """
+
+    def __init__(self, title: str):
+        self.title = title
+        self.controls: dict[str, W.Widget] = {}
+        self.figures: dict[str, Any] = {}
+        self.sources: dict[str, Any] = {}
+        self.status = W.HTML(layout=W.Layout(min_height="1.6em"))
+        self.errors: list[BaseException] = []
+        self._widget: W.Widget | None = None
+        self._jobs: list[LatestWins] = []
+        self._closed = False
+        self.set_status("ready")
+
+    # -- what subclasses provide -------------------------------------------------------------------------
+    def _build_layout(self) -> W.Widget:
+        raise NotImplementedError
+
+    # -- display -----------------------------------------------------------------------------------------
+    @property
+    def widget(self) -> W.Widget:
+        """The panel's root ipywidget (built on first use)."""
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__}: this panel was closed; make a new one to display it.")
+        if self._widget is None:
+            self._widget = self._build_layout()
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self.status_text
+        return (f"{type(self).__name__}({self.title!r}: controls {sorted(self.controls)}, "
+                f"figures {sorted(self.figures)}; status: {state})")
+
+    @staticmethod
+    def bokeh_view(layout: Any) -> W.Widget:
+        """Embed a bokeh figure or layout as an ipywidget (``jupyter_bokeh.BokehModel``)."""
+        from jupyter_bokeh import BokehModel
+
+        return BokehModel(layout, combine_events=True)
+
+    # -- status and errors -------------------------------------------------------------------------------
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text."""
+        return getattr(self, "_status_text", "")
+
+    def set_status(self, text: str, level: str = "info") -> None:
+        """Show ``text`` in the status line (``level``: ``'info'``, ``'busy'``, ``'ok'`` or ``'error'``)."""
+        self._status_text = text
+        colour = _COLOURS.get(level, _COLOURS["info"])
+        self.status.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
+
+    def show_error(self, exc: BaseException, where: str = "") -> None:
+        """Keep ``exc`` in ``errors`` and show its message (with ``where`` it happened) in the status line."""
+        self.errors.append(exc)
+        prefix = f"{where}: " if where else ""
+        self.set_status(f"{prefix}{type(exc).__name__}: {exc}", "error")
+        self._last_traceback = "".join(traceback.format_exception(exc))
+
+    def guarded(self, fn: Callable[..., Any], where: str) -> Callable[..., Any]:
+        """``fn`` wrapped so that an exception is shown in the status line instead of being lost."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                self.show_error(exc, where)
+                return None
+
+        return call
+
+    def on_change(self, control: W.Widget, handler: Callable[[Any], Any], where: str = "") -> None:
+        """Call ``handler(new_value)`` when ``control``'s value changes (errors go to the status line)."""
+        wrapped = self.guarded(handler, where or getattr(control, "description", "") or type(control).__name__)
+        control.observe(lambda change: wrapped(change["new"]), names="value")
+
+    def on_click(self, button: W.Button, handler: Callable[[], Any], where: str = "") -> None:
+        """Call ``handler()`` when ``button`` is clicked (errors go to the status line)."""
+        wrapped = self.guarded(handler, where or button.description)
+        button.on_click(lambda _b: wrapped())
+
+    def schedule(self, work: Callable[[], Any], where: str, delay: float = 0.01) -> LatestWins:
+        """A coalescing job for ``work`` (see :class:`~brainlab.widgets._schedule.LatestWins`)."""
+        job = LatestWins(work, on_error=lambda exc: self.show_error(exc, where), delay=delay)
+        self._jobs.append(job)
+        return job
+
+    def settle(self) -> None:
+        """Run every pending recomputation now, so that ``sources`` show the current control values."""
+        for job in self._jobs:
+            job.flush()
+
+    # -- closing -----------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop pending work and close every widget of the panel (it can no longer be displayed)."""
+        if self._closed:
+            return
+        for job in self._jobs:
+            job.cancel()
+        self._close_extra()
+        for w in list(self.controls.values()) + [self.status]:
+            w.close()
+        if self._widget is not None:
+            _close_tree(self._widget)
+        self._closed = True
+
+    def _close_extra(self) -> None:
+        """Subclass hook: stop what the panel runs (a live simulation) before its widgets close."""
+
+    def __enter__(self) -> "AbstractPanel":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _close_tree(widget: W.Widget) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    widget.close()

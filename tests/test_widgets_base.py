@@ -1,0 +1,128 @@
+"""The panel base: controls from declarations, coalescing of rapid changes, errors in the status line."""
+
+import asyncio
+import math
+
+import ipywidgets as W
+import pytest
+
+import brainlab as bl
+from brainlab._model import Parameter
+from brainlab.widgets import AbstractPanel, LatestWins, parameter_slider, slider_bounds
+
+
+def _declared_parameters():
+    for entry in bl.catalog():
+        for p in entry["parameters"]:
+            lo, hi = (-math.inf if p["range"][0] is None else p["range"][0],
+                      math.inf if p["range"][1] is None else p["range"][1])
+            yield entry["name"], Parameter(p["name"], p["default"], p["unit"], (lo, hi), p["doc"])
+
+
+def test_every_declared_parameter_gets_a_slider_inside_its_admissible_range():
+    n = 0
+    for model, p in _declared_parameters():
+        s = parameter_slider(p)
+        lo, hi = p.range
+        assert lo <= s.min if not isinstance(s, W.FloatLogSlider) else lo <= 10 ** s.min * (1 + 1e-12), (model, p)
+        top = 10 ** s.max if isinstance(s, W.FloatLogSlider) else s.max
+        assert top <= hi * (1 + 1e-12) + 1e-12, (model, p)
+        assert s.value == pytest.approx(p.default), (model, p.name)
+        assert p.name in s.description and (p.unit in s.description)
+        assert p.doc in s.tooltip
+        n += 1
+    assert n > 50  # the whole library
+
+
+def test_slider_bounds_rules():
+    # a positive range over >= 3 decades: logarithmic, at most 4 decades around the default
+    lo, hi, log = slider_bounds(Parameter("tau", 10.0, "ms", (1e-3, 1e6)))
+    assert log and (lo, hi) == (0.1, 1000.0)
+    # a narrow finite range is used whole
+    assert slider_bounds(Parameter("ENa", 50.0, "mV", (-100.0, 200.0))) == (-100.0, 200.0, False)
+    # an unbounded range: default ± 10 × scale
+    assert slider_bounds(Parameter("x", -65.0, "mV")) == (-715.0, 585.0, False)
+
+
+def test_explicit_bounds_are_checked_against_the_declaration():
+    p = Parameter("gL", 0.3, "mS/cm²", (0.0, 100.0), "leak")
+    s = parameter_slider(p, bounds=(0.0, 2.0))
+    assert (s.min, s.max) == (0.0, 2.0)
+    with pytest.raises(ValueError, match="gL.*admissible range"):
+        parameter_slider(p, bounds=(-1.0, 2.0))
+    with pytest.raises(TypeError, match="pair"):
+        parameter_slider(p, bounds=3.0)
+
+
+def test_a_burst_of_100_changes_runs_the_work_a_few_times_the_last_with_the_last_value():
+    seen = []
+    box = {"v": None}
+    job = LatestWins(lambda: seen.append(box["v"]), on_error=pytest.fail, delay=0.005)
+
+    async def burst():
+        for v in range(100):
+            box["v"] = v
+            job.request()
+            if v % 10 == 0:
+                await asyncio.sleep(0)  # messages interleave with the loop, as in a kernel
+        await job.settled()
+
+    asyncio.run(burst())
+    assert 1 <= job.runs <= 3 and seen[-1] == 99
+
+
+def test_changes_during_a_run_cause_exactly_one_more_run():
+    seen = []
+    box = {"v": 0}
+
+    def work():
+        seen.append(box["v"])
+        if len(seen) == 1:
+            box["v"] = 7
+            job.request()  # arrives while the work runs
+
+    job = LatestWins(work, on_error=pytest.fail, delay=0.0)
+
+    async def go():
+        job.request()
+        await job.settled()
+
+    asyncio.run(go())
+    assert seen == [0, 7]
+
+
+class _Toy(AbstractPanel):
+    def __init__(self):
+        super().__init__("toy")
+        self.controls["x"] = W.FloatSlider(value=1.0, min=0.0, max=10.0)
+        self.result = None
+        self.job = self.schedule(self._compute, "recompute")
+        self.on_change(self.controls["x"], lambda _v: self.job.request(), "x")
+
+    def _compute(self):
+        x = self.controls["x"].value
+        if x > 5:
+            raise ValueError(f"x = {x} is too large for this toy")
+        self.result = 2 * x
+
+    def _build_layout(self):
+        return W.VBox([self.controls["x"], self.status])
+
+
+def test_callback_errors_go_to_the_status_line_and_are_kept():
+    p = _Toy()
+    p.controls["x"].value = 2.0
+    assert p.result == 4.0 and p.status_text == "ready"
+    p.controls["x"].value = 6.0
+    assert p.result == 4.0  # the previous result is kept
+    assert "recompute: ValueError: x = 6.0 is too large" in p.status_text
+    assert "color:#b00020" in p.status.value and isinstance(p.errors[-1], ValueError)
+    p.set_status("<b>x</b>")
+    assert "&lt;b&gt;" in p.status.value  # text is escaped
+    assert "toy" in repr(p) and "controls ['x']" in repr(p)
+    bundle = p._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    p.close()
+    assert "closed" in repr(p)
+    with pytest.raises(RuntimeError, match="closed"):
+        p.widget
