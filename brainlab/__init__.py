@@ -31,6 +31,7 @@ _LAZY_MODULES = {
     "inputs": "brainlab.inputs",
     "networks": "brainlab.networks",
     "widgets": "brainlab.widgets",
+    "train": "brainlab.train",
 }
 _LAZY_ATTRS = {"Projection": ("brainlab._projection", "Projection")}
 
