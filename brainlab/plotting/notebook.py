@@ -22,7 +22,7 @@ def _in_jupyter_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def setup_notebook(*, load_timeout: int = 5000) -> bool:
+def setup_notebook(*, load_timeout: int = 5000) -> None:
     """Make ``bokeh.io.show`` draw figures in this notebook, with BokehJS loaded inline (works offline).
 
     Call it once at the top of a notebook, before the first figure or widget.  Inside a Jupyter kernel it
@@ -30,20 +30,20 @@ def setup_notebook(*, load_timeout: int = 5000) -> bool:
     banner.  Calling it again is safe and leaves the same state: each call sends BokehJS again, which is exactly
     what a page reloaded in the browser (the kernel still running) needs before its figures can draw.
 
-    Outside a Jupyter kernel (a script, a terminal, a doctest) there is no page to load into: it changes nothing
-    and returns ``False``, so ``bokeh.io.show`` keeps its usual behaviour there (an HTML file in a browser).
+    Outside a Jupyter kernel (a script, a terminal, a doctest) there is no page to load into: it changes nothing,
+    so ``bokeh.io.show`` keeps its usual behaviour there (an HTML file in a browser).  It returns nothing, so the
+    setup cell of a notebook shows no output line.
 
     Args:
         load_timeout: how long (ms) the page waits for BokehJS before giving up on a figure; the inline copy
             needs no download, so the default 5000 ms is ample.
 
-    Returns:
-        ``True`` when BokehJS was sent to a notebook front end, ``False`` when not running in a Jupyter kernel.
-
-    Example (outside a notebook, as here, nothing is loaded):
+    Example (outside a notebook, as here, bokeh's output state is left as it was):
 
     >>> import brainlab as bl
+    >>> from bokeh.io.state import curstate
     >>> bl.plotting.setup_notebook()
+    >>> curstate().notebook
     False
     """
     if not isinstance(load_timeout, int) or isinstance(load_timeout, bool) or load_timeout <= 0:
@@ -52,9 +52,8 @@ def setup_notebook(*, load_timeout: int = 5000) -> bool:
             "positive integer; leave it out to use 5000 ms."
         )
     if not _in_jupyter_kernel():
-        return False
+        return
     from bokeh.io import output_notebook
     from bokeh.resources import INLINE
 
     output_notebook(resources=INLINE, hide_banner=True, load_timeout=load_timeout)
-    return True
