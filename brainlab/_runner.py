@@ -1,12 +1,13 @@
-"""``Runner``: simulate a network in compiled chunks, streaming recorded data to the host."""
+"""``Runner``: simulate a network in compiled chunks, streaming recorded data to the host.
+
+The Runner lives in small modules: :mod:`._runner_config` (numbers, monitors, inputs), :mod:`._runner_compile`
+(the compiled stepping loop and the on-disk executable cache), :mod:`._runner_loop` (the run loop: chunks one at
+a time or pipelined, NaN stops, interrupts) and :mod:`._runner_record` (decoding and assembling recordings).  The
+names other modules and tests use are importable from here.
+"""
 
 from __future__ import annotations
 
-import difflib
-import math
-import os
-import signal
-import threading
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -17,207 +18,37 @@ import numpy as np
 
 from . import engine as be
 from ._network import Network, is_population
-from ._results import RunResult, SpikeRecord
+from ._results import RunResult
+from ._runner_compile import (  # noqa: F401  (re-exported: tests and benchmarks use them from here)
+    _CACHE,
+    _CACHE_MAX_BYTES,
+    _CACHE_MAX_ENTRY_BYTES,
+    _CHUNK_BYTES,
+    _CPU_COMPILER_OPTIONS,
+    _HOIST_SIZE,
+    _compile,
+    _compile_stateful,
+    _executable_cache,
+    _ExecutableCache,
+    _make_cache,
+    _pad_steps,
+    _Program,
+    _stepping_loop,
+)
+from ._runner_config import _flag, _number, _parse_inputs, _parse_monitors
+from ._runner_loop import NonFiniteError, RunChunks, _DeferInterrupt  # noqa: F401
+from ._runner_record import _Parts  # noqa: F401
 from .engine import Module, State
-from .engine._disk_cache import cache_root, entry_key
-from .engine._event._spikes import decode_packed, pack_spikes, packed_bytes
+from .engine._event._spikes import pack_spikes, packed_bytes
 
-__all__ = ["Runner", "NonFiniteError"]
+__all__ = ["Runner", "NonFiniteError", "RunChunks"]
 
+_OPTIONS_WARNED: set[tuple] = set()  # option sets XLA refused, said once per process
 
-class NonFiniteError(FloatingPointError):
-    """A State became NaN or infinite.  ``err.result`` holds everything recorded up to that step."""
-
-    def __init__(self, message: str, result: RunResult):
-        super().__init__(message)
-        self.result = result
-
-
-class _DeferInterrupt:
-    """Hold Ctrl-C / a kernel interrupt until a compiled chunk and its State write-back are complete."""
-
-    def __enter__(self) -> "_DeferInterrupt":
-        self.hit = False
-        self.active = threading.current_thread() is threading.main_thread()
-        if self.active:
-            self.previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.hit = True
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.active:
-            signal.signal(signal.SIGINT, self.previous)
-        if self.hit and exc[0] is None:
-            raise KeyboardInterrupt
-
-
-def _number(owner: str, arg: str, value: Any, positive: bool = True) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {arg} must be a number (ms), got {type(value).__name__}.") from None
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise ValueError(f"{owner}: {arg} must be a finite number > 0 (ms), got {value!r}.")
-    return v
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Compiled chunks: a stepping loop with a dynamic step count and bit-packed spikes
-# ------------------------------------------------------------------------------------------------------------
-
-# Recorded data kept per chunk when the chunk length is not given (chunk_ms / every): longer default chunks of a
-# large network are shortened so that a chunk's buffers stay under this many bytes.
-_CHUNK_BYTES = 64 * 2**20
-_HOIST_SIZE = 256  # constants with at least this many elements are passed to compiled chunks as arguments
-
-# XLA CPU options for the chunk programs.  Region-based copy insertion lets the loop update its carried States in
-# place instead of copying them at each step (about 10 % of a step of the 4000-neuron COBA network).
-_CPU_COMPILER_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
-
-
-def _pad_steps(x: Any, capacity: int) -> Any:
-    """A chunk's slice of a time series, padded with zeros to the chunk capacity (one compiled shape)."""
-    missing = capacity - x.shape[0]
-    if missing <= 0:
-        return x
-    return jnp.concatenate([x, jnp.zeros((missing, *x.shape[1:]), x.dtype)])
-
-
-def _stepping_loop(one_step: Callable, first: Any, n: Any, const_values: Any, series_values: Any, capacity: int,
-                   before: Callable[[], list], fuse: bool = False) -> tuple[list, list]:
-    """Run ``one_step(first + k, const_values, series[k])`` for ``k < n`` (``n <= capacity``, traced) as one
-    ``lax.while_loop`` carrying the States it writes; its outputs fill ``[capacity, ...]`` buffers.
-
-    ``before()`` is recorded from the States as they are when each step starts (row ``k`` of a
-    ``[capacity + 1, ...]`` buffer), and once more from the final States (row ``n``): rows ``1 .. n`` then hold
-    its value after each step.  Recording what a step left behind at the start of the next one reads the stored
-    values instead of recomputing them alongside the step.
-
-    ``fuse``: evaluate the step with its elementwise equations fused per array size
-    (:func:`brainlab.engine._fusion.fused_evaluator`, CPU only).
-
-    Returns the ``before`` buffers and the step-output buffers.
-    """
-    from .engine._array import unwrap
-    from .engine._tracing import read_values, trace_stateful, write_values
-
-    def step(i, *xs):
-        pre = before()
-        return pre, one_step(i, const_values, list(xs))
-
-    i_aval = jax.ShapeDtypeStruct((), jnp.int32)
-    x_avals = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in series_values]
-    sj = trace_stateful(step, [i_aval, *x_avals], transform="Runner")
-    values = read_values(sj.states)
-    carried0 = [v for v, w in zip(values, sj.written) if w]
-    fixed = [v for v, w in zip(values, sj.written) if not w]
-    out_avals = sj.closed.out_avals[: sj.n_out]
-    n_pre = len(jax.tree.leaves(jax.tree.unflatten(sj.out_tree, list(range(sj.n_out)))[0]))
-    bufs0 = [jnp.zeros((capacity + 1 if i < n_pre else capacity, *a.shape), a.dtype)
-             for i, a in enumerate(out_avals)]
-    first = jnp.asarray(unwrap(first), jnp.int32)
-    n = jnp.asarray(unwrap(n), jnp.int32)
-
-    if fuse:
-        from .engine._fusion import fused_evaluator
-
-        n_args = 1 + len(series_values)
-        written_at = [j for j, w in enumerate(sj.written) if w]
-        fused = fused_evaluator(sj.closed, donate=[(n_args + j, sj.n_out + k) for k, j in enumerate(written_at)])
-
-        def evaluate(args, state_values):
-            outs = fused(*args, *state_values)
-            return outs[: sj.n_out], outs[sj.n_out:]
-    else:
-        evaluate = sj.evaluate
-
-    def merged(carried):
-        c, f = iter(carried), iter(fixed)
-        return [next(c) if w else next(f) for w in sj.written]
-
-    def body(carry):
-        k, carried, bufs = carry
-        xs = [jax.lax.dynamic_index_in_dim(x, k, 0, keepdims=False) for x in series_values]
-        outs, new = evaluate([first + k, *xs], merged(carried))
-        bufs = [jax.lax.dynamic_update_index_in_dim(b, jnp.asarray(o, b.dtype), k, 0) for b, o in zip(bufs, outs)]
-        return k + 1, new, bufs
-
-    _, final, bufs = jax.lax.while_loop(lambda c: c[0] < n, body, (jnp.int32(0), carried0, bufs0))
-    write_values(sj.written_states, final)
-    last = before()
-    pre_bufs = [jax.lax.dynamic_update_index_in_dim(b, jnp.asarray(o, b.dtype), n, 0)
-                for b, o in zip(bufs[:n_pre], last)]
-    _, outs = sj.unflatten(pre_bufs + bufs[n_pre:])
-    return pre_bufs, outs
-
-
-class _Program:
-    """A stateful function compiled once per argument and State signature, with the Runner's XLA options.
-
-    Like ``be.jit`` (States found by tracing, written back after each call) but compiled ahead of time, so that
-    compiler options can be given.
-    """
-
-    def __init__(self, fn: Callable):
-        self.fn = fn
-        self.trace_count = 0
-        self._cache: dict[Any, Any] = {}
-
-    def __call__(self, *args: Any) -> Any:
-        from .engine._tracing import aval_of, flatten_args, trace_stateful
-
-        leaves, tree = flatten_args(args)
-        leaves = [x if isinstance(x, (jax.Array, np.ndarray)) else np.asarray(x) for x in leaves]
-        key = (tree, tuple((tuple(x.shape), x.dtype) for x in leaves))
-        entry = self._cache.get(key)
-        if entry is not None:
-            sj, exe, state_keys = entry
-            if [(tuple(s._value.shape), s._value.dtype) for s in sj.states] != state_keys:
-                entry = None
-        if entry is None:
-            avals = [aval_of(x) for x in leaves]
-            sj = trace_stateful(lambda *flat: self.fn(*jax.tree.unflatten(tree, list(flat))), avals,
-                                transform="Runner")
-            self.trace_count += 1
-            exe, consts = _compile_stateful(sj, leaves)
-            state_keys = [(tuple(s._value.shape), s._value.dtype) for s in sj.states]
-            self._cache[key] = entry = (sj, (exe, consts), state_keys)
-        sj, (exe, consts), _ = entry
-        outs, new = exe(leaves, [s._value for s in sj.states], consts)
-        for s, v in zip(sj.written_states, new):
-            s._value = v
-        return sj.unflatten(outs)
-
-
-def _compile_stateful(sj: Any, leaves: list) -> tuple[Any, list]:
-    """Compile a traced stateful function; its large constants (a connectivity's index arrays) become arguments,
-    kept on the device, instead of literals in the program: compiling and caching stay fast for large networks."""
-    from jax.extend.core import ClosedJaxpr
-
-    from .engine import _jax_internals as jxi
-
-    closed = sj.closed
-    hoisted = [i for i, c in enumerate(closed.consts) if np.size(c) >= _HOIST_SIZE and hasattr(c, "dtype")]
-    consts = [jax.device_put(closed.consts[i]) for i in hoisted]
-
-    def run(args, states, hoisted_values):
-        values = list(closed.consts)
-        for i, v in zip(hoisted, hoisted_values):
-            values[i] = v
-        outs = jxi.eval_jaxpr(ClosedJaxpr(closed.jaxpr, values), *args, *states)
-        return list(outs[: sj.n_out]), list(outs[sj.n_out:])
-
-    lowered = jax.jit(run).lower(leaves, [s._value for s in sj.states], consts)
-    return _compile(lowered), consts
-
-
-_OPTIONS_WARNED: set[tuple] = set()
 
 
 def _warn_options_dropped(options: dict, err: Exception) -> None:
+    """Say, once per option set and process, that XLA refused the Runner's compile options."""
     key = tuple(sorted(options))
     if key in _OPTIONS_WARNED:
         return
@@ -226,183 +57,6 @@ def _warn_options_dropped(options: dict, err: Exception) -> None:
         f"Runner: XLA refused the compile options {sorted(options)} ({str(err).splitlines()[0][:200]}); the chunk "
         "program is compiled without them. Results are the same, but each step may be slower; a jaxlib that "
         "accepts them brings the speed back.", RuntimeWarning, stacklevel=4)
-
-
-def _compile(lowered: Any) -> Any:
-    """Compile a lowered chunk program, or load it from brainlab's on-disk executable cache.
-
-    With the Runner's CPU options first; where XLA refuses them, without (said once per process).  A program is
-    cached under the options it was really compiled with, so each new process tries the options again."""
-    options = dict(_CPU_COMPILER_OPTIONS) if jax.default_backend() == "cpu" else {}
-    cache = _executable_cache()
-    for opts in ([options, {}] if options else [{}]):
-        key = cache.key(lowered, opts) if cache is not None else None
-        exe = cache.load(key) if key is not None else None
-        if exe is not None:
-            return exe
-        try:
-            exe = lowered.compile(compiler_options=opts) if opts else lowered.compile()
-        except Exception as err:
-            if not opts:
-                raise
-            _warn_options_dropped(opts, err)  # an XLA without these options: compile with the defaults
-            continue
-        if key is not None:
-            cache.store(key, exe)
-        return exe
-    raise AssertionError("unreachable: the last attempt compiles without options or raises")
-
-
-class _ExecutableCache:
-    """Compiled chunk programs on disk, so that a new process skips XLA compilation of a network it has run before.
-
-    Scope and safety: only the Runner's own chunk programs are cached (JAX's global compilation cache and the
-    user's other compilations are left alone).  An entry is keyed by the program's full text, the compiler options
-    and ``XLA_FLAGS``, the jax/jaxlib versions, the backend and device, and the host CPU's model and instruction-set
-    flags, so an entry is only ever loaded where it was compiled for.  A connectivity's index arrays are arguments,
-    not literals, so entries stay small (their sizes are part of the program).  Entries are written atomically,
-    evicted oldest-first beyond ``_CACHE_MAX_BYTES``, and any error (unwritable directory, corrupt or foreign entry)
-    falls back to compiling.  Only single-device CPU programs are cached.  Location: ``xla`` under brainlab's cache
-    root (``$BRAINLAB_CACHE_DIR``, else ``~/.cache/brainlab``; ``BRAINLAB_CACHE_DIR=0`` disables it, see
-    :mod:`brainlab.engine._disk_cache`).
-    """
-
-    VERSION = "brainlab-chunk-cache-2"  # 2: programs compiled without refused options were stored under them in 1
-
-    def __init__(self, directory: Path):
-        self.dir = directory
-
-    def key(self, lowered: Any, options: dict) -> str | None:
-        try:
-            import jaxlib
-
-            dev = jax.devices()[0]
-            return entry_key(self.VERSION, jax.__version__, jaxlib.__version__, dev.platform, dev.device_kind,
-                             dev.client.platform_version, repr(sorted(options.items())),
-                             os.environ.get("XLA_FLAGS", ""), lowered.as_text())
-        except Exception:
-            return None
-
-    def load(self, key: str) -> Any:
-        import pickle
-
-        from jax.experimental import serialize_executable
-
-        path = self.dir / f"{key}.bin"
-        try:
-            with open(path, "rb") as fh:
-                payload = pickle.load(fh)
-            exe = serialize_executable.deserialize_and_load(*payload)
-        except FileNotFoundError:
-            return None
-        except Exception:
-            try:
-                path.unlink()  # unreadable: drop it, compile again
-            except OSError:
-                pass
-            return None
-        try:
-            os.utime(path)  # recently used: evicted last
-        except OSError:
-            pass
-        return exe
-
-    def store(self, key: str, exe: Any) -> None:
-        import pickle
-        import tempfile
-
-        from jax.experimental import serialize_executable
-
-        try:
-            blob = pickle.dumps(serialize_executable.serialize(exe))
-            if len(blob) > _CACHE_MAX_ENTRY_BYTES:
-                return
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, self.dir / f"{key}.bin")
-            self._evict()
-        except Exception:
-            return
-
-    def _evict(self) -> None:
-        entries = []
-        for path in self.dir.glob("*.bin"):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            entries.append((st.st_mtime, st.st_size, path))
-        total = sum(size for _, size, _ in entries)
-        for _, size, path in sorted(entries):
-            if total <= _CACHE_MAX_BYTES:
-                break
-            try:
-                path.unlink()
-                total -= size
-            except OSError:
-                pass
-
-
-_CACHE_MAX_BYTES = 256 * 2**20
-_CACHE_MAX_ENTRY_BYTES = 32 * 2**20
-_CACHE: list = []  # [the process's _ExecutableCache or None], filled on first use
-
-
-def _executable_cache() -> "_ExecutableCache | None":
-    if not _CACHE:
-        _CACHE.append(_make_cache())
-    cache = _CACHE[0]
-    if cache is None or jax.default_backend() != "cpu" or jax.device_count() != 1:
-        return None
-    return cache
-
-
-def _make_cache() -> "_ExecutableCache | None":
-    root = cache_root()
-    return None if root is None else _ExecutableCache(root / "xla")
-
-
-class _Parts:
-    """The data of one ``run``, chunk by chunk, on the host."""
-
-    def __init__(self, runner: "Runner"):
-        self.runner = runner
-        self.rec: list[list[np.ndarray]] = [[] for _ in runner.monitors]
-        self.spikes: dict[str, list[Any]] = {p: [] for p in runner.spiking}
-        self.ts: list[np.ndarray] = []
-
-    def collect(self, rec: Any, spk: Any, first: int, n: int) -> None:
-        runner = self.runner
-        ts = (np.arange(first, first + n) + 1) * runner._dt
-        batched = runner._batched is not None
-        new_rec = []
-        for r in rec:
-            r = np.asarray(r)
-            new_rec.append(r[:, :n] if batched else r[:n])
-        new_spikes = []
-        # one raster per spiking population, [capacity + 1, bytes]: row k + 1 holds the spikes of step k
-        for raster in spk:
-            packed = np.asarray(raster)
-            per_member = []
-            for d in (packed if batched else [packed]):
-                steps, idx = decode_packed(d[1:], n)
-                per_member.append((ts[steps], idx))
-            new_spikes.append(per_member if batched else per_member[0])
-        # appended together at the end, so that an interrupt never leaves a chunk half recorded
-        self.ts.append(ts)
-        for part, r in zip(self.rec, new_rec):
-            part.append(r)
-        for part, s in zip(self.spikes.values(), new_spikes):
-            part.append(s)
-
-    def assemble(self, stopped: str | None) -> Any:
-        return self.runner._assemble(self.rec, self.spikes, self.ts, stopped)
-
-    def assemble_last(self) -> Any:
-        return self.runner._assemble([[p[-1]] for p in self.rec], {k: [v[-1]] for k, v in self.spikes.items()},
-                                     [self.ts[-1]], None)
 
 
 class Runner:
@@ -445,11 +99,18 @@ class Runner:
     programs are kept on disk (``~/.cache/brainlab/xla``; ``BRAINLAB_CACHE_DIR`` moves the cache root,
     ``BRAINLAB_CACHE_DIR=0`` turns it off), so a new process does not compile a network it has run before.
 
+    Live runs: ``it = runner.chunks(duration, inputs=..., every=10.0)`` runs one chunk per ``next(it)`` and
+    returns its data (:class:`RunChunks`); parameters changed between chunks act from the next chunk on.
+
     Example:
-        >>> lif = bl.neurons.LIF(100)
-        >>> runner = bl.Runner(lif, monitors={'V': 'LIF.V'}, dt=0.1)
-        >>> res = runner.run(100., inputs={lif: 20.})
-        >>> res['V'].shape, res.spikes.rate(100.)
+        >>> import brainlab as bl
+        >>> lif = bl.neurons.LIF(100, I_ext=300.0)     # R I = 0.1 GΩ x 300 pA = 30 mV of drive
+        >>> runner = bl.Runner(lif, monitors={'V': 'LIF.V'}, dt=0.1, progress=False)
+        >>> res = runner.run(100.0)
+        >>> res['V'].shape                             # [steps, neurons], mV
+        (1000, 100)
+        >>> res.spikes.rate(100.0)                     # Hz; theory 1 / (2 ms + 10 ms ln 2) = 112 Hz
+        110.0
     """
 
     def __init__(
@@ -473,14 +134,14 @@ class Runner:
             )
         self.net = net
         self._dt = _number("Runner", "dt", dt) if dt is not None else net.default_dt()
-        self.progress = progress
+        self.progress = _flag("Runner", "progress", progress)
         self.chunk_ms = _number("Runner", "chunk_ms", chunk_ms) if chunk_ms is not None else None
         self.fuse = fuse
         self._states = net.states()
-        self._monitor_bytes: dict[str, int] = {}  # recorded bytes per step of each State monitor
-        self.monitors = self._parse_monitors(monitors)
+        # what to record, and the recorded bytes per step of each State monitor
+        self.monitors, self._monitor_bytes = _parse_monitors(self._states, monitors)
         self.spiking: dict[str, Any] = {}
-        if record_spikes:
+        if _flag("Runner", "record_spikes", record_spikes):
             for path, pop in net.populations().items():
                 spike = getattr(pop, "spike", None)
                 if isinstance(spike, State) and spike.dtype == jnp.bool_:
@@ -502,117 +163,8 @@ class Runner:
         """The current simulation time (ms)."""
         return self.step_count * self._dt
 
-    def _state_path_error(self, path: str) -> KeyError:
-        close = difflib.get_close_matches(path, list(self._states), n=3)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        return KeyError(
-            f"Runner: monitor {path!r} names no State of the network.{hint} Valid paths: "
-            f"{', '.join(sorted(self._states)[:20])}{' ...' if len(self._states) > 20 else ''}."
-        )
-
-    def _parse_monitors(self, monitors: Any) -> list[tuple[str, Callable[[], Any]]]:
-        if monitors is None:
-            return []
-        if isinstance(monitors, (list, tuple)):
-            monitors = {m if isinstance(m, str) else f"m{i}": m for i, m in enumerate(monitors)}
-        if not isinstance(monitors, Mapping):
-            raise TypeError(
-                f"Runner: monitors must be a dict {{name: what}} or a list of State paths, got "
-                f"{type(monitors).__name__}."
-            )
-        out = []
-        for name, what in monitors.items():
-            index = None
-            if isinstance(what, tuple) and len(what) == 2:
-                what, index = what
-                index = np.asarray(index)
-                if index.dtype == bool:
-                    index = np.nonzero(index)[0]
-                if not np.issubdtype(index.dtype, np.integer):
-                    raise TypeError(f"Runner: monitor {name!r}: indices must be integers or a boolean mask.")
-            if isinstance(what, str):
-                if what not in self._states:
-                    raise self._state_path_error(what)
-                state = self._states[what]
-            elif isinstance(what, State):
-                state = what
-            elif callable(what):
-                out.append((name, what))
-                continue
-            else:
-                raise TypeError(
-                    f"Runner: monitor {name!r} must be a State path like 'E.V', a (path, indices) pair, a State, "
-                    f"or a function; got {type(what).__name__}."
-                )
-            if index is not None:
-                n = state.shape[0] if state.ndim else 0
-                if index.size and (index.min() < -n or index.max() >= n):
-                    raise IndexError(
-                        f"Runner: monitor {name!r}: indices must lie in [0, {n}) for a State of shape "
-                        f"{state.shape}; got min {index.min()}, max {index.max()}."
-                    )
-                out.append((name, lambda s=state, i=jnp.asarray(index): s.value[i]))
-                self._monitor_bytes[name] = int(index.size) * state.dtype.itemsize * (
-                    int(np.prod(state.shape[1:])) if state.ndim > 1 else 1)
-            else:
-                out.append((name, lambda s=state: s.value))
-                self._monitor_bytes[name] = int(np.prod(state.shape)) * state.dtype.itemsize
-        return out
-
-    # -- inputs ------------------------------------------------------------------------------------------
-    def _resolve_target(self, key: Any) -> Any:
-        pops = self.net.populations()
-        if isinstance(key, str):
-            if key not in pops:
-                close = difflib.get_close_matches(key, list(pops), n=3)
-                hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-                raise KeyError(f"Runner.run: inputs names population {key!r}, which is not in the network.{hint} "
-                               f"Populations: {sorted(pops)}.")
-            return pops[key]
-        for pop in pops.values():
-            if pop is key:
-                return pop
-        raise KeyError(
-            f"Runner.run: an input targets a {type(key).__name__} that is not a population of this network; use a "
-            "population object or its name."
-        )
-
-    def _parse_inputs(self, inputs: Any, n_steps: int) -> tuple[list, list, list]:
-        consts, series, funcs = [], [], []
-        if inputs is None:
-            return consts, series, funcs
-        if not isinstance(inputs, Mapping):
-            raise TypeError(
-                "Runner.run: inputs must be a dict {population or name: current}, where a current is a number, a "
-                "per-neuron array, a time series of shape (n_steps,) or (n_steps, size), or a function of t (ms)."
-            )
-        for key, val in inputs.items():
-            pop = self._resolve_target(key)
-            name = self.net.path_of(pop)
-            shape = tuple(pop.varshape) if hasattr(pop, "varshape") else (
-                (pop.size,) if isinstance(pop.size, int) else tuple(pop.size))
-            if callable(val) and not isinstance(val, (be.Array, State, jax.Array, np.ndarray)):
-                funcs.append((id(pop), val))
-                continue
-            arr = jnp.asarray(val.value if isinstance(val, State) else getattr(val, "_value", val))
-            if arr.ndim >= 1 and arr.shape[0] == n_steps and arr.shape != shape:
-                if arr.shape[1:] not in ((), shape):
-                    raise ValueError(
-                        f"Runner.run: the time series for {name!r} has shape {arr.shape}; expected ({n_steps},) or "
-                        f"({n_steps}, {', '.join(map(str, shape))}) for this run of {n_steps} steps."
-                    )
-                series.append((id(pop), arr))
-            else:
-                try:
-                    jnp.broadcast_shapes(arr.shape, shape)
-                except ValueError:
-                    raise ValueError(
-                        f"Runner.run: the input for {name!r} has shape {arr.shape}, which fits neither the population "
-                        f"(shape {shape}) nor a time series of this run ({n_steps} steps: ({n_steps},) or "
-                        f"({n_steps}, {', '.join(map(str, shape))}))."
-                    ) from None
-                consts.append((id(pop), arr))
-        return consts, series, funcs
+    def _parse_inputs(self, inputs: Any, n_steps: int | None, owner: str = "Runner.run") -> tuple[list, list, list]:
+        return _parse_inputs(self.net, inputs, n_steps, owner)
 
     # -- compiled chunks ---------------------------------------------------------------------------------
     def _chunk_function(self, const_keys: tuple, series_keys: tuple, funcs: tuple, checking: bool,
@@ -741,130 +293,70 @@ class Runner:
             callback: ``callback(chunk_result, runner)`` receives the data of the newest chunk (live plots).
             progress: override the runner's progress-bar setting for this run.
         """
-        duration = _number("Runner.run", "duration", duration)
-        n_steps = int(round(duration / self._dt))
-        if n_steps < 1:
-            raise ValueError(f"Runner.run: duration={duration} ms is shorter than one step (dt={self._dt} ms).")
+        n_steps = self._steps_of("Runner.run", duration)
         if every is not None:
             every = _number("Runner.run", "every", every)
         if callback is not None and not callable(callback):
             raise TypeError("Runner.run: callback must be a function callback(chunk_result, runner).")
-        consts, series, funcs = self._parse_inputs(inputs, n_steps)
-        capacity = self._chunk_steps(every)
-        show = self.progress if progress is None else progress
-        keys = (tuple(k for k, _ in consts), tuple(k for k, _ in series), tuple(funcs))
-        const_values = [v for _, v in consts]
-
-        parts = _Parts(self)
-        stopped: str | None = None
+        show = self.progress if progress is None else _flag("Runner.run", "progress", progress, none=True)
+        it = RunChunks(self, n_steps, inputs, self._chunk_steps(every), "Runner.run")
         bar = None
         if show:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=round(n_steps * self._dt, 6), unit="ms", desc="simulating", leave=False)
-        fn = self._chunk_function(*keys, checking=False, capacity=capacity)
-        checked = self._checked_states()
         # Chunks run asynchronously: the next chunk is dispatched before the data of the previous one is moved to
         # the host and decoded, so host work overlaps the simulation.  With a callback, each chunk is collected
         # (and the callback called) before the next starts, so the callback sees, and may change, the current state.
-        pipeline = callback is None
-        in_flight: list[dict[str, Any]] = []  # dispatched, not yet collected; oldest first
-        done = 0
-        error: NonFiniteError | None = None
-        try:
-            while True:
-                if done < n_steps and (pipeline or not in_flight):
-                    n = min(capacity, n_steps - done)
-                    chunk = {"first": self.step_count, "n": n,
-                             "series": [_pad_steps(v[done:done + n], capacity) for _, v in series],
-                             "snapshot": {p: s._value for p, s in self._states.items()}}
-                    with _DeferInterrupt():
-                        chunk["out"] = fn(np.int32(chunk["first"]), np.int32(n), const_values, chunk["series"])
-                        chunk["final"] = [s._value for _, s in checked]
-                        self.step_count += n
-                        in_flight.append(chunk)
-                    done += n
-                    if pipeline and len(in_flight) < 2 and done < n_steps:
-                        continue  # keep one chunk queued behind the one being collected
-                if not in_flight:
-                    break
-                chunk = in_flight[0]
-                bad = self._finish_chunk(chunk, in_flight, keys, const_values, capacity, parts)
-                in_flight.pop(0)
-                if bad is not None:
-                    message, stopped = bad
-                    error = NonFiniteError(message, None)
-                    break
-                if bar is not None:
-                    bar.update(round(chunk["n"] * self._dt, 6))
-                if callback is not None:
-                    callback(parts.assemble_last(), self)
-        except KeyboardInterrupt:
-            # the chunks already dispatched complete anyway: keep their data, so that it matches the States
-            bad = None
-            with _DeferInterrupt():
-                while in_flight and bad is None:
-                    bad = self._finish_chunk(in_flight[0], in_flight, keys, const_values, capacity, parts)
-                    in_flight.pop(0)
-            if bad is not None:
-                message, stopped = bad
-                error = NonFiniteError(message, None)
-            else:
-                stopped = f"interrupted at t = {self.t:.6g} ms; run() again to continue"
-                print(f"Runner: {stopped}. The data recorded so far is returned.")
-        finally:
-            if bar is not None:
-                bar.close()
-        result = parts.assemble(stopped)
-        if error is not None:
-            error.result = result
-            raise error
-        return result
+        return it._run_all(callback, bar)
 
-    def _finish_chunk(self, chunk: dict, in_flight: list, keys: tuple, const_values: list, capacity: int,
-                      parts: "_Parts") -> Any:
-        """Check a dispatched chunk for NaNs and collect its data.  On a NaN, discard the chunks dispatched after
-        it, replay it with per-step checks from its saved start, keep its data up to the bad step and return
-        ``(message, stopped)`` for the error; else return ``None``."""
-        if chunk.get("finished"):  # (an interrupt came after it was collected, before it left the queue)
-            return None
-        rec, spk, _ = chunk["out"]
-        bad = self._host_bad(chunk["final"])  # waits for the chunk
-        first, n = chunk["first"], chunk["n"]
-        if not bad.any():
-            parts.collect(rec, spk, first, n)
-            chunk["finished"] = True
-            return None
-        for later in in_flight[1:]:
-            jax.block_until_ready(later["out"])
-        del in_flight[1:]
-        names = [p for p, _ in self._checked_states()]
-        bad_path = names[int(np.argmax(bad))]
-        # replay the chunk with per-step checks to find the exact step and variable
-        for p, v in chunk["snapshot"].items():
-            self._states[p]._value = v
-        self.step_count = first
-        fn = self._chunk_function(*keys, checking=True, capacity=capacity)
-        rec, spk, (codes,) = fn(np.int32(first), np.int32(n), const_values, chunk["series"])
-        self.step_count = first + n
-        codes = np.asarray(codes).reshape(-1, capacity)[:, :n]  # [members, steps]
-        hit = (codes >= 0).any(axis=0)
-        k = int(np.argmax(hit)) if hit.any() else n - 1
-        member = int(np.argmax(codes[:, k] >= 0))
-        path = names[int(codes[member, k])] if codes[member, k] >= 0 else bad_path
-        parts.collect(rec, spk, first, k + 1)
-        chunk["finished"] = True
-        t_bad = (first + k + 1) * self._dt
-        pop, _, var = path.rpartition(".")
-        stopped = f"non-finite value of {var!r} in {pop or 'the network'!r} at t = {t_bad:.4g} ms"
-        message = (
-            f"Runner: the State {var!r} of population {pop!r} became NaN or infinite at t = {t_bad:.6g} "
-            f"ms (step {first + k}). The run stopped there; err.result holds everything recorded up to "
-            "and including that step. Usual causes: a time step too large for the model (try a smaller "
-            "dt), or parameters/inputs outside the model's range. Call runner.reset() before running "
-            "again."
-        )
-        return message, stopped
+    def chunks(
+        self,
+        duration: float | None = None,
+        inputs: Mapping[Any, Any] | None = None,
+        *,
+        every: float = 10.0,
+    ) -> RunChunks:
+        r"""Run chunk by chunk: each ``next()`` of the returned :class:`RunChunks` simulates ``every`` ms from the
+        current time and returns that chunk's data (live plots, sliders, pause and resume).
+
+        Nothing runs ahead: a parameter changed between two ``next()`` calls (``lif.I_ext = 300.0``,
+        ``proj.weight = 0.8``, an input population's rate) acts from the next chunk on, with the same compiled
+        program.  The chunks of a run, concatenated, equal one ``run(duration)`` with the same inputs.
+
+        Args:
+            duration: simulated time in ms (rounded to whole steps), or ``None`` for an open-ended run that goes
+                on until ``stop()`` (then ``inputs`` may hold numbers, per-neuron arrays and functions ``f(t)``,
+                not time series).
+            inputs: as for :meth:`run`; a time series has one row per step of ``duration``.
+            every: simulated ms per chunk (rounded to whole steps, at least one); the last chunk of a run of
+                given ``duration`` may be shorter.
+
+        Example:
+            >>> import brainlab as bl
+            >>> lif = bl.neurons.LIF(1)
+            >>> runner = bl.Runner(lif, progress=False)
+            >>> it = runner.chunks(every=20.0, inputs={lif: 300.0})   # open-ended
+            >>> n_spikes = [len(next(it).spikes) for _ in range(3)]
+            >>> res = it.stop()
+            >>> res.duration, len(res.spikes) == sum(n_spikes), res.stopped
+            (60.0, True, 'stopped at t = 60 ms (an open-ended run, 600 steps)')
+        """
+        n_steps = None if duration is None else self._steps_of("Runner.chunks", duration)
+        every = _number("Runner.chunks", "every", every)
+        capacity = int(round(every / self._dt))
+        if capacity < 1:
+            raise ValueError(f"Runner.chunks: every={every} ms is shorter than one step (dt={self._dt} ms); give "
+                             f"every >= {self._dt}.")
+        return RunChunks(self, n_steps, inputs, capacity, "Runner.chunks")
+
+    def _steps_of(self, owner: str, duration: Any) -> int:
+        """A duration in ms as a whole number of steps (at least one)."""
+        duration = _number(owner, "duration", duration)
+        n_steps = int(round(duration / self._dt))
+        if n_steps < 1:
+            raise ValueError(f"{owner}: duration={duration} ms is shorter than one step (dt={self._dt} ms).")
+        return n_steps
 
     def _chunk_steps(self, every: float | None) -> int:
         """Steps per compiled chunk: ``every`` or ``chunk_ms`` if given, else 100 ms, shortened for large
@@ -892,27 +384,6 @@ class Runner:
         return {path: int(np.prod(pop.spike.shape[1:] if batched else pop.spike.shape))
                 for path, pop in self.spiking.items()}
 
-    def _assemble(self, rec_parts, spike_parts, ts_parts, stopped, member: int | None = None) -> RunResult:
-        if self._batched is not None and member is None:
-            n_sets = next(iter(self._batched.states().values())).shape[0]
-            return [self._assemble(rec_parts, spike_parts, ts_parts, stopped, b) for b in range(n_sets)]
-        ts = np.concatenate(ts_parts) if ts_parts else np.zeros(0)
-        data = {}
-        for (name, _), parts in zip(self.monitors, rec_parts):
-            if member is not None:
-                parts = [p[member] for p in parts]
-            data[name] = np.concatenate(parts) if parts else np.zeros((0,))
-        pops = {}
-        sizes = {}
-        for path, parts in spike_parts.items():
-            if member is not None:
-                parts = [p[member] for p in parts]
-            t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
-            i = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
-            pops[path] = (t, i)
-            shape = self.spiking[path].spike.shape
-            sizes[path] = int(np.prod(shape[1:] if member is not None else shape))
-        return RunResult(ts, data, SpikeRecord(pops, sizes), self._dt, stopped)
 
     def run_batched(self, duration: float, inputs: Mapping[Any, Any] | None = None, *, n_sets: int) -> list[RunResult]:
         """Run a network whose States carry a leading axis of ``n_sets`` parameter sets (used by ``bl.sweep``)."""
