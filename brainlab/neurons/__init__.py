@@ -10,7 +10,8 @@ spiking, integrate-and-fire  :class:`LIF`, :class:`ExpIF`, :class:`AdEx`, :class
 spiking, conductance-based   :class:`HH`, :class:`TraubMiles`, :class:`WangBuzsaki`, :class:`MorrisLecar`
 spiking, dimensionless       :class:`FHN`, :class:`HindmarshRose`
 rate models                  :class:`WilsonCowan`, :class:`ThresholdLinear`
-surrogate gradients          :func:`spike_fn`, :class:`Sigmoid`, :class:`FastSigmoid`, :class:`Triangle`
+surrogate gradients          :func:`spike_fn`, :class:`Sigmoid`, :class:`FastSigmoid`, :class:`Arctan`,
+                             :class:`Triangle`, :class:`Gaussian`, :class:`MultiGaussian`
 ============================ =========================================================================
 """
 
@@ -24,7 +25,7 @@ from ._lif import LIF
 from ._morris_lecar import MorrisLecar
 from ._qif import QIF
 from ._rate import ThresholdLinear, WilsonCowan
-from ._surrogate import SURROGATES, FastSigmoid, Sigmoid, Surrogate, Triangle, spike_fn
+from ._surrogate import SURROGATES, Arctan, FastSigmoid, Gaussian, MultiGaussian, Sigmoid, Surrogate, Triangle, spike_fn
 from ._traub_miles import TraubMiles
 from ._wang_buzsaki import WangBuzsaki
 
@@ -48,5 +49,8 @@ __all__ = [
     "Sigmoid",
     "FastSigmoid",
     "Triangle",
+    "Arctan",
+    "Gaussian",
+    "MultiGaussian",
     "SURROGATES",
 ]
