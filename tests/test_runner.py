@@ -159,6 +159,24 @@ BAD_CALLS = [
     (lambda lif: Runner(lif, progress=False).run(1.0, inputs=[1.0]), TypeError, "inputs must be a dict"),
     (lambda lif: Runner(lif, progress=False).run(1.0, every=0), ValueError, "every must be a finite number > 0"),
     (lambda lif: Runner(lif, progress=False).run(1.0, callback=3), TypeError, "callback must be a function"),
+    # float() takes '100' and True: the Runner's numbers refuse them like any other non-number
+    (lambda lif: Runner(lif, progress=False).run("100"), TypeError, r"Runner.run: duration must be a number \(ms\), "
+     r"got str '100'"),
+    (lambda lif: Runner(lif, progress=False).run(True), TypeError, "Runner.run: duration must be a number"),
+    (lambda lif: Runner(lif, progress=False).run(np.bool_(True)), TypeError, "duration must be a number"),
+    (lambda lif: Runner(lif, progress=False).run(np.ones(2)), TypeError, "duration must be a number"),
+    (lambda lif: Runner(lif, progress=False).run(1.0, every="0.5"), TypeError, "every must be a number"),
+    (lambda lif: Runner(lif, progress=False).run(1.0, every=True), TypeError, "every must be a number"),
+    (lambda lif: Runner(lif, dt="0.1"), TypeError, "Runner: dt must be a number"),
+    (lambda lif: Runner(lif, dt=True), TypeError, "Runner: dt must be a number"),
+    (lambda lif: Runner(lif, chunk_ms="5"), TypeError, "chunk_ms must be a number"),
+    (lambda lif: Runner(lif, chunk_ms=False), TypeError, "chunk_ms must be a number"),
+    (lambda lif: Runner(lif, progress="no"), TypeError, "Runner: progress must be True or False"),
+    (lambda lif: Runner(lif, record_spikes=0), TypeError, "record_spikes must be True or False"),
+    (lambda lif: Runner(lif, progress=False).run(1.0, progress="yes"), TypeError,
+     "Runner.run: progress must be True, False or None"),
+    (lambda lif: Runner(lif, progress=False).run(1.0, inputs={lif: np.ones((4, 1))}), ValueError,
+     r"shape \(4, 1\), which fits neither"),
     (lambda lif: bl.neurons.LIF(-3), ValueError, "size"),
     (lambda lif: bl.neurons.LIF(4, taum=3.0), (TypeError, ValueError), "taum"),
     (lambda lif: bl.neurons.LIF(4, tau=-3.0), ValueError, "tau"),
@@ -172,3 +190,13 @@ def test_bad_input_gives_a_clear_error(call, error, message):
     lif = bl.neurons.LIF(4)
     with pytest.raises(error, match=message):
         call(lif)
+
+
+def test_numbers_of_every_numeric_kind_are_accepted_and_mean_the_same():
+    """Ints, NumPy and JAX scalars and 0-d arrays are numbers; only their value matters."""
+    lif = bl.neurons.LIF(2, I_ext=300.0)
+    ref = Runner(lif, monitors={"V": "LIF.V"}, progress=False).run(10.0)["V"]
+    for duration in (10, np.float32(10.0), np.int64(10), np.asarray(10.0), jnp.asarray(10.0)):
+        lif = bl.neurons.LIF(2, I_ext=300.0)
+        r = Runner(lif, monitors={"V": "LIF.V"}, dt=np.float64(0.1), chunk_ms=np.int32(3), progress=False)
+        np.testing.assert_array_equal(r.run(duration, every=jnp.asarray(2.0))["V"], ref)
