@@ -1,0 +1,298 @@
+"""LiveRun: a network streamed into bounded windows while it runs, against headless Runner runs of the same seed."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import brainlab as bl
+from brainlab import NonFiniteError
+from brainlab.widgets import LiveRaster, LiveRun, LiveVoltage
+
+N = 400
+WATCH = [0, 3]
+
+
+def headless(duration, changes=(), n=N):
+    """The reference: a fresh network, plain Runner.run calls, the same changes at the same times."""
+    net = bl.networks.coba(n, seed=0)
+    return LiveRun.replay(net, changes, duration, monitors={"E.V": ("E.V", WATCH)})
+
+
+def plain_run(duration, n=N):
+    net = bl.networks.coba(n, seed=0)
+    return bl.Runner(net, monitors={"E.V": ("E.V", WATCH)}, progress=False).run(duration)
+
+
+def same_spikes(a, b):
+    for pop in ("E", "I"):
+        ta, ia = a.spikes.populations[pop]
+        tb, ib = b.spikes.populations[pop]
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(ia, ib)
+
+
+def make(**kwargs):
+    kwargs.setdefault("traces", ("E.V", WATCH))
+    return LiveRun(bl.networks.coba(N, seed=0), **kwargs)
+
+
+def run_to_end(live):
+    async def go():
+        live.start()
+        await live.wait()
+
+    asyncio.run(go())
+
+
+def test_streamed_data_equals_a_headless_run():
+    live = make(duration=300.0, controls=["E.I_ext"])
+    run_to_end(live)
+    ref = plain_run(300.0)
+    res = live.result()
+    assert live.state == "finished" and res.stopped is None and live.t == pytest.approx(300.0)
+    same_spikes(res, ref)
+    np.testing.assert_array_equal(res["E.V"], ref["E.V"])
+    # the windows hold what the headless run recorded (300 ms fit in every window's rollover here)
+    for pop in ("E", "I"):
+        t, i = ref.spikes.populations[pop]
+        src = live.sources[f"raster_{pop}"].data
+        np.testing.assert_array_equal(src["t"], t)
+        np.testing.assert_array_equal(src["i"], i + live.view.offset[pop])
+    tr = live.sources["traces"].data
+    np.testing.assert_array_equal(tr["t"], ref.ts)
+    np.testing.assert_array_equal(tr["y0"], ref["E.V"][:, 0])
+    np.testing.assert_array_equal(tr["y1"], ref["E.V"][:, 1])
+    # population rate: spikes per (N bin) in 5 ms bins (a, a + 5], from numpy
+    rates = live.sources["rates"].data
+    edges = np.arange(0.0, 300.0 + 1e-9, 5.0)
+    for pop, n in (("E", 320), ("I", 80)):
+        t = ref.spikes.populations[pop][0]
+        counts = np.array([np.sum((t > a + 1e-6) & (t <= b + 1e-6)) for a, b in zip(edges[:-1], edges[1:])])
+        np.testing.assert_allclose(rates[pop], counts / (n * 5e-3))
+    np.testing.assert_allclose(rates["t"], edges[:-1] + 2.5)
+    assert live.frames_pushed >= 1 and live.changes == []
+    live.close()
+
+
+def test_pause_resume_stop_keep_all_data():
+    live = make(duration=400.0)
+
+    async def go():
+        live.start()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        live.pause()
+        await asyncio.sleep(0)
+        t_paused = live.t
+        for _ in range(5):  # paused: time stands still while the loop turns
+            await asyncio.sleep(0.01)
+        assert live.t == t_paused and live.state == "paused" and live.running
+        live.resume()
+        for _ in range(4):
+            await asyncio.sleep(0)
+        return t_paused, live.stop()
+
+    t_paused, res = asyncio.run(go())
+    assert 0 < t_paused <= live.t < 400.0
+    assert live.state == "stopped" and not live.running
+    assert "stopped at t" in res.stopped
+    ref = plain_run(live.t)
+    assert len(res.ts) == len(ref.ts)
+    same_spikes(res, ref)
+    np.testing.assert_array_equal(res["E.V"], ref["E.V"])
+    # start again: a new run from where it stopped; the record runs on
+    t_stop = live.t
+    run_to_end(live)
+    assert live.t == pytest.approx(t_stop + 400.0)
+    full = live.result()
+    same_spikes(full, plain_run(live.t))
+    live.close()
+
+
+def test_pause_resume_to_the_end_equals_the_headless_run():
+    live = make(duration=300.0)
+
+    async def go():
+        live.start()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        live.pause()
+        await asyncio.sleep(0.02)
+        live.step()  # one chunk by hand while paused
+        live.resume()
+        await live.wait()
+
+    asyncio.run(go())
+    assert live.state == "finished"
+    same_spikes(live.result(), plain_run(300.0))
+    live.close()
+
+
+def test_slider_changes_are_logged_and_replay_gives_the_same_spikes():
+    live = make(duration=300.0, controls={"E.I_ext": None, "EE.weight": (0.0, 2.0)})
+
+    async def go():
+        live.start()
+        for _ in range(4):
+            await asyncio.sleep(0)
+        for v in (22.0, 24.0, 26.0):  # a drag between two chunks: the last value acts
+            live.controls["E.I_ext"].value = v
+        for _ in range(3):
+            await asyncio.sleep(0)
+        live.controls["EE.weight"].value = 1.2
+        await live.wait()
+
+    asyncio.run(go())
+    assert [(name, value) for _, name, value in live.changes] == [("E.I_ext", 26.0), ("EE.weight", 1.2)]
+    t1, t2 = live.changes[0][0], live.changes[1][0]
+    assert 0 < t1 < t2 < 300.0
+    assert float(live.net.E.I_ext.value) == 26.0
+    assert float(live.net.EE.weight.value) == pytest.approx(1.2)
+    res = live.result()
+    same_spikes(res, headless(300.0, live.changes))
+    # the changes mattered: without them the spikes differ after t1
+    plain = plain_run(300.0)
+    assert not np.array_equal(res.spikes.times, plain.spikes.times)
+    before = plain.spikes.times <= t1
+    np.testing.assert_array_equal(res.spikes.times[res.spikes.times <= t1], plain.spikes.times[before])
+    # the generated code replays it too
+    code = live.replay_code()
+    scope = {"net": bl.networks.coba(N, seed=0)}
+    exec(code, scope)
+    same_spikes(scope["res"], res)
+    live.close()
+
+
+def test_changes_while_idle_apply_at_once_and_are_logged_at_that_time():
+    live = make(duration=100.0, controls=["E.I_ext"])
+    live.controls["E.I_ext"].value = 30.0
+    assert live.changes == [(0.0, "E.I_ext", 30.0)] and float(live.net.E.I_ext.value) == 30.0
+    res = live.run_for(100.0)
+    same_spikes(res, headless(100.0, live.changes))
+    live.close()
+
+
+def test_windows_are_bounded_by_rollover_and_hold_the_newest_data():
+    live = make(duration=400.0, window=50.0, raster_neurons=100)
+    run_to_end(live)
+    ref = plain_run(400.0)
+    roll = live.view.rollover
+    assert roll["traces"] == 501 and roll["rates"] == 11
+    for key, src in live.sources.items():
+        assert len(src.data["t"]) <= roll[key], key
+    tr = live.sources["traces"].data
+    assert len(tr["t"]) == 501
+    np.testing.assert_array_equal(tr["t"], ref.ts[-501:])
+    np.testing.assert_array_equal(tr["y0"], ref["E.V"][-501:, 0])
+    # raster: 100 neurons shown (80 E, 20 I); the newest spikes of those
+    assert live.view.shown == {"E": 80, "I": 20}
+    t, i = ref.spikes.populations["I"]
+    keep = i < 20
+    src = live.sources["raster_I"].data
+    np.testing.assert_array_equal(src["t"], t[keep][-roll["raster_I"]:])
+    np.testing.assert_array_equal(src["i"], i[keep][-roll["raster_I"]:] + 80)
+    assert len(live.sources["rates"].data["t"]) == 11
+    # the full record is kept
+    same_spikes(live.result(), ref)
+    live.close()
+
+
+def test_nan_shows_the_runners_message_and_keeps_the_data():
+    live = make(duration=300.0)
+    live.step()
+    live.step()
+    assert live.t == pytest.approx(40.0) and live.state == "paused"
+    V = live.net.states()["E.I_ext"]
+    V.value = np.float32(np.nan)  # poisons V at the next step
+
+    async def go():
+        live.resume()
+        await live.wait()
+
+    asyncio.run(go())
+    assert live.state == "error" and not live.running
+    assert isinstance(live.errors[-1], NonFiniteError)
+    assert "NonFiniteError: Runner: the State 'V' of population 'E' became NaN or infinite at t = 40.1" \
+        in live.status_text
+    res = live.result()
+    assert res.ts[-1] == pytest.approx(40.1) and "non-finite" in res.stopped
+    ref = plain_run(40.0)
+    np.testing.assert_array_equal(res["E.V"][:400], ref["E.V"])
+    assert np.isnan(res["E.V"][-1]).all()
+    for pop in ("E", "I"):  # the spikes before the NaN are those of the headless run
+        np.testing.assert_array_equal(res.spikes.populations[pop][0][res.spikes.populations[pop][0] <= 40.0],
+                                      ref.spikes.populations[pop][0])
+    # the windows got the data up to the bad step
+    assert live.sources["traces"].data["t"][-1] == pytest.approx(40.1)
+    live.close()
+
+
+def test_closing_the_panel_cancels_the_task():
+    live = make(duration=None)  # open-ended: only stop or close ends it
+
+    async def go():
+        live.start()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        task = live._task
+        live.close()
+        t_closed = live.t
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return task, t_closed
+
+    task, t_closed = asyncio.run(go())
+    assert task.cancelled() and not live.running
+    assert live.t == t_closed > 0
+    assert live.result().duration == pytest.approx(t_closed)  # the data is kept
+    assert "closed" in repr(live)
+
+
+def test_run_for_presets_and_widget():
+    raster = LiveRaster(bl.networks.coba(N, seed=0), duration=None, controls=["E.I_ext"])
+    res = raster.run_for(60.0)
+    assert sorted(raster.figures) == ["raster", "rates"] and res.duration == pytest.approx(60.0)
+    same_spikes(res, plain_run(60.0))
+    assert raster.state == "paused"
+    box = raster.widget
+    assert "application/vnd.jupyter.widget-view+json" in raster._repr_mimebundle_()
+    assert box.children[-1] is raster.status
+    raster.close()
+    volt = LiveVoltage(bl.networks.coba(N, seed=0), "I.V", [1, 2], duration=30.0)
+    assert sorted(volt.figures) == ["traces"]
+    assert volt.run_for(30.0)["I.V"].shape == (300, 2)
+    assert volt.state == "finished"
+    volt.close()
+    # a Runner: traces name its monitors
+    net = bl.networks.coba(N, seed=0)
+    runner = bl.Runner(net, monitors={"v": ("E.V", [0])}, progress=False)
+    live = LiveRun(runner, traces="v", raster=["I"], rates=False, duration=20.0)
+    assert live.run_for(20.0)["v"].shape == (200, 1)
+    live.close()
+
+
+def test_bad_arguments_get_clear_errors():
+    net = bl.networks.coba(100, seed=0)
+    with pytest.raises(KeyError, match="'E.I_ex'.*Did you mean 'E.I_ext'"):
+        LiveRun(net, controls=["E.I_ex"])
+    with pytest.raises(ValueError, match=r"'EE.weight' is not a declared model parameter.*\(lo, hi\)"):
+        LiveRun(net, controls=["EE.weight"])
+    with pytest.raises(ValueError, match="admissible range"):
+        LiveRun(net, controls={"E.tau": (-1.0, 5.0)})
+    with pytest.raises(KeyError, match="not a spiking population.*'E', 'I'"):
+        LiveRun(net, raster=["X"])
+    with pytest.raises(TypeError, match="bl.Network"):
+        LiveRun(42)
+    with pytest.raises(ValueError, match="every must be a finite number > 0"):
+        LiveRun(net, every=0.0)
+    live = LiveRun(net, controls=["E.I_ext"])
+    with pytest.raises(RuntimeError, match="no running asyncio event loop.*run_for"):
+        live.start()
+    with pytest.raises(RuntimeError, match="nothing has run yet"):
+        live.result()
+    # a value outside the model's range: the model's message in the status line, the run is unaffected
+    live.controls["E.I_ext"].max = 2e6
+    live.controls["E.I_ext"].value = 2e6
+    assert "outside its admissible range" in live.status_text and live.changes == []
+    live.close()
