@@ -74,9 +74,7 @@ class AbstractPanel:
     @staticmethod
     def bokeh_view(layout: Any) -> W.Widget:
         """Embed a bokeh figure or layout as an ipywidget (``jupyter_bokeh.BokehModel``)."""
-        from jupyter_bokeh import BokehModel
-
-        return BokehModel(layout, combine_events=True)
+        return _bokeh_model_class()(layout, combine_events=True)
 
     # -- status and errors -------------------------------------------------------------------------------
     @property
@@ -152,6 +150,26 @@ class AbstractPanel:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_BOKEH_MODEL: list[type] = []
+
+
+def _bokeh_model_class() -> type:
+    """``jupyter_bokeh.BokehModel`` with a ``close()`` that may run twice: its own raises ``KeyError`` the second
+    time, which ipywidgets' ``__del__`` does after a panel has closed it."""
+    if not _BOKEH_MODEL:
+        from jupyter_bokeh import BokehModel
+
+        class BokehView(BokehModel):
+            def close(self) -> None:
+                if getattr(self, "_closed_once", False):
+                    return
+                self._closed_once = True
+                super().close()
+
+        _BOKEH_MODEL.append(BokehView)
+    return _BOKEH_MODEL[0]
 
 
 def _close_tree(widget: W.Widget) -> None:
