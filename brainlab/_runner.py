@@ -285,7 +285,7 @@ class Runner:
         """Simulate ``duration`` ms from the current time and return what was recorded.
 
         Args:
-            duration: simulated time in ms (rounded to whole steps).
+            duration: simulated time in ms (a number, rounded to whole steps; at least one step).
             inputs: external currents ``{population or name: current}``; a current is a number, a per-neuron
                 array, a time series ``(n_steps,)`` / ``(n_steps, size)`` for this run, or a function ``f(t)`` of
                 the time in ms (traced once).

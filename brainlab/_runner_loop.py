@@ -105,7 +105,7 @@ class RunChunks:
         self._t0 = runner.t
         self._stopped: str | None = None
         self._done = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # next(), stop() and result() from different threads take turns
 
     # -- public --------------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[RunResult]:
@@ -136,10 +136,11 @@ class RunChunks:
 
     def result(self) -> RunResult:
         """Everything this iterator has recorded, with ``stopped`` set unless the whole duration ran."""
-        stopped = self._stopped
-        if stopped is None and (self._n_steps is None or self.steps_done < self._n_steps):
-            stopped = self._stop_message()
-        return self._parts.assemble(stopped)
+        with self._lock:
+            stopped = self._stopped
+            if stopped is None and (self._n_steps is None or self.steps_done < self._n_steps):
+                stopped = self._stop_message()
+            return self._parts.assemble(stopped)
 
     def stop(self) -> RunResult:
         """End the run here (idempotent) and return :meth:`result`."""
@@ -147,7 +148,7 @@ class RunChunks:
             if not self._done:
                 self._end(None if self._n_steps is not None and self.steps_done >= self._n_steps
                           else self._stop_message())
-        return self.result()
+            return self.result()
 
     @property
     def t(self) -> float:

@@ -238,3 +238,32 @@ def test_bad_chunks_arguments_are_refused(kwargs, error, message):
     lif, r = _lif()
     with pytest.raises(error, match=message):
         r.chunks(**kwargs)
+
+
+def test_stop_from_another_thread_waits_for_the_running_chunk_and_keeps_it():
+    import threading
+
+    lif, r = _lif()
+    it = r.chunks(None, every=10.0)
+    next(it)
+    collect = it._parts.collect
+    entered, go = threading.Event(), threading.Event()
+
+    def slow_collect(*args):
+        entered.set()
+        go.wait(60)
+        return collect(*args)
+
+    it._parts.collect = slow_collect
+    got = {}
+    runner_thread = threading.Thread(target=lambda: got.setdefault("chunk", next(it)))
+    runner_thread.start()
+    assert entered.wait(60)
+    stopper = threading.Thread(target=lambda: got.setdefault("stopped", it.stop()))
+    stopper.start()
+    go.set()
+    runner_thread.join(60)
+    stopper.join(60)
+    res = got["stopped"]
+    assert it.done and len(got["chunk"].ts) == 100 and len(res.ts) == 200  # the chunk running at stop() is kept
+    np.testing.assert_array_equal(res["V"][100:], got["chunk"]["V"])
