@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special, stats
 
@@ -525,7 +525,6 @@ def test_from_ij_multapses_inferred_sizes_and_stability() -> None:
     assert empty.nnz == 0 and empty.shape == (3, 3)
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     n_pre=st.integers(1, 12),
     n_post=st.integers(1, 12),
@@ -550,7 +549,6 @@ def test_from_ij_matches_reference_for_any_pairs(n_pre: int, n_post: int, pairs:
     assert conn.transpose().transpose() == conn
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     n_pre=st.integers(1, 40),
     n_post=st.integers(1, 40),

@@ -21,7 +21,7 @@ import pytest
 import scipy.ndimage
 import scipy.signal
 import scipy.stats
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from brainlab.analysis._correlations import (autocorrelogram, correlogram, synchrony_index, trace_synchrony,
@@ -268,7 +268,6 @@ def test_correlogram_equals_brute_force(bin_ms, max_lag):
     np.testing.assert_array_equal(ac, ac[::-1])
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 200), max_size=40), st.lists(st.integers(0, 200), max_size=40),
        st.integers(1, 4), st.integers(0, 30))
 def test_correlogram_integer_times_property(a, b, bin_int, max_lag):
