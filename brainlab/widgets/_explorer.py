@@ -264,8 +264,8 @@ class NeuronExplorer(AbstractPanel):
     def set(self, **values: Any) -> None:
         """Set controls by name, then run once: ``ex.set(gNa=100., amplitude=5., input='step')``.
 
-        A parameter value outside its slider's bounds but admissible widens the slider; an inadmissible one is
-        refused with the model's message in the status line (the plot stays as it was)."""
+        A value outside a slider's bounds widens the slider (sliders clamp silently otherwise); a parameter value
+        outside its declared range is refused with the model's message in the status line (the plot stays)."""
         with self._holding():
             for name, value in values.items():
                 if name not in self.controls:
@@ -278,6 +278,7 @@ class NeuronExplorer(AbstractPanel):
                     except (TypeError, ValueError) as exc:
                         self.show_error(exc, f"set {name}")
                         continue
+                if isinstance(self.controls[name], (W.FloatSlider, W.FloatLogSlider, W.IntSlider)):
                     _widen(self.controls[name], value)
                 self.controls[name].value = value
 
