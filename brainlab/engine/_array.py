@@ -8,6 +8,10 @@ so ``jax.numpy`` functions and ``jax.jit`` accept it, and ``np.asarray`` convert
 Assignment semantics follow numpy: ``a += 1`` mutates ``a`` (and every other name bound to the same object),
 in-place arithmetic keeps ``a``'s dtype (a float result written into an integer array raises, as in numpy), and
 ``a[idx] = v`` casts ``v`` to ``a``'s dtype.
+
+Reductions (``a.sum()``, ``a.prod()``, ``a.mean()``, ``a.std()``, ``a.cumsum()``, ...) are XLA's, whose order of
+combining elements is not numpy's: the error bounds that hold for every order, and the NaN and inf rules, are
+stated under "Floating-point order" in :mod:`brainlab.engine._numpy`.
 """
 
 from __future__ import annotations
