@@ -62,9 +62,22 @@ class Network(Module):
         **named: the same, with explicit names (used in monitor paths like ``'E.V'``).
 
     Example:
-        >>> E = bl.neurons.LIF(3200); I = bl.neurons.LIF(800)
-        >>> net = bl.Network(E=E, I=I, EE=bl.Projection(E, E, ...), ...)
-        >>> net.summary()
+        >>> import brainlab as bl
+        >>> E = bl.neurons.LIF(40); I = bl.neurons.LIF(10)
+        >>> net = bl.Network(
+        ...     E=E, I=I,
+        ...     EI=bl.Projection(E, I, bl.conn.FixedProb(0.2, seed=0), bl.synapses.Expon(tau=5.),
+        ...                      bl.outputs.COBA(E=0.), weight=0.6),
+        ...     IE=bl.Projection(I, E, bl.conn.FixedProb(0.2, seed=1), bl.synapses.Expon(tau=10.),
+        ...                      bl.outputs.COBA(E=-80.), weight=6.7))
+        >>> print(net.summary())
+        populations:
+          E                LIF                n=40
+          I                LIF                n=10
+        projections:
+          EI               E -> I  Expon(tau=5 ms) -> COBA(E=0 mV), w=0.6, FixedProb(...)  synapses=72
+          IE               I -> E  Expon(tau=10 ms) -> COBA(E=-80 mV), w=6.7, FixedProb(...)  synapses=83
+        total: 50 neurons, 155 synapses, 28 States
     """
 
     def __init__(self, *children: Any, **named: Any):

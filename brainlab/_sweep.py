@@ -22,6 +22,7 @@ def param_grid(**axes: Sequence[float]) -> dict[str, np.ndarray]:
     """Every combination of the given values, as equal-length arrays for :func:`sweep`.
 
     Example:
+        >>> import brainlab as bl
         >>> bl.param_grid(a=[1, 2], b=[10, 20, 30])['b']
         array([10, 20, 30, 10, 20, 30])
     """
@@ -108,8 +109,10 @@ def sweep(
             ``XLA_FLAGS=--xla_force_host_platform_device_count=N``) when their number divides the set count.
 
     Example:
+        >>> import brainlab as bl
         >>> res = bl.sweep(bl.neurons.LIF(1), {'tau': [5., 10., 20.]}, 200., inputs={'LIF': 300.})
-        >>> res.rates()
+        >>> res.rates()                      # Hz, one per tau: a longer membrane time constant fires slower
+        array([180., 110.,  60.])
     """
     values, n_sets = _normalise_params(params)
     sets = [{k: float(v[i]) for k, v in values.items()} for i in range(n_sets)]

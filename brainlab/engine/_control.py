@@ -231,7 +231,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
         ...     n.value += 1
         ...     return x * 2.
         >>> be.while_loop(lambda x: x < 100., body, 1.), int(n.value)
-        (Array(128., dtype=float32, weak_type=True), 7)
+        (Array(128., dtype=float32), 7)
     """
     leaves, tree = flatten_args(init_val)
     leaves = _as_jax(leaves)

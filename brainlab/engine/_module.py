@@ -151,9 +151,21 @@ def stack_modules(modules: list[Module]) -> Module:
     ``be.vmap(stacked.method, in_states=stacked)`` to run every copy at once.
 
     Example:
-        >>> copies = [Model(a) for a in (0.1, 0.2, 0.3)]
-        >>> batch = be.stack_modules(copies)
-        >>> out = be.vmap(batch.step, in_states=batch)(x)
+        >>> import brainlab.engine as be
+        >>> class Leak(be.Module):
+        ...     def __init__(self, keep):
+        ...         self.keep = be.ParamState(keep)      # a State, so each copy's value is stacked too
+        ...         self.x = be.State(be.ones(2))
+        ...     def step(self, drive):
+        ...         self.x.value = self.keep.value * self.x.value + drive
+        ...         return self.x.value
+        >>> batch = be.stack_modules([Leak(k) for k in (0.5, 0.9, 1.0)])
+        >>> batch.x.value.shape, batch.keep.value.shape
+        ((3, 2), (3,))
+        >>> be.vmap(batch.step, in_axes=None, in_states=batch)(1.)
+        Array([[1.5, 1.5],
+               [1.9, 1.9],
+               [2. , 2. ]], dtype=float32)
     """
     if not modules:
         raise ValueError("stack_modules: got an empty list; pass at least one Module.")

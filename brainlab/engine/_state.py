@@ -345,7 +345,8 @@ class State:
         a variable whose initial value was set here keeps it instead.
 
         Example:
-            >>> V = State(be.zeros(3)); V.set_initial(be.array([-60., -55., -52.]))
+            >>> import brainlab.engine as be
+            >>> V = be.State(be.zeros(3)); V.set_initial(be.array([-60., -55., -52.]))
             >>> V.value = V.value + 1.; V.reset(); V.value
             Array([-60., -55., -52.], dtype=float32)
         """

@@ -183,9 +183,18 @@ def vmap(
 
     Example:
         >>> import brainlab.engine as be
-        >>> copies = [Model(a) for a in (0.1, 0.2, 0.3)]      # any Module
+        >>> class Leak(be.Module):
+        ...     def __init__(self, keep):
+        ...         self.keep = be.ParamState(keep)      # a State, so each copy's value is stacked too
+        ...         self.x = be.State(be.ones(2))
+        ...     def step(self, drive):
+        ...         self.x.value = self.keep.value * self.x.value + drive
+        ...         return self.x.value
+        >>> copies = [Leak(k) for k in (0.5, 0.9, 1.0)]
         >>> batch = be.stack_modules(copies)
-        >>> ys = be.vmap(batch.step, in_axes=None, in_states=batch)(x)   # == [m.step(x) for m in copies]
+        >>> ys = be.vmap(batch.step, in_axes=None, in_states=batch)(1.)   # every copy at once
+        >>> bool(be.allclose(ys, be.stack([m.step(1.) for m in copies])))  # the same as one by one
+        True
     """
     if not callable(fn):
         raise TypeError(f"be.vmap: expected a function or bound method, got {type(fn).__name__}.")

@@ -23,8 +23,14 @@ class COBA(AbstractOutput):
 
     Example:
         >>> import brainlab as bl
-        >>> proj = bl.Projection(I, E, bl.conn.FixedProb(0.02, seed=2), bl.synapses.Expon(tau=10.),
-        ...                      bl.outputs.COBA(E=-80.0), weight=6.7)      # 6.7 nS inhibitory synapses
+        >>> gaba = bl.outputs.COBA(E=-80.0)
+        >>> float(gaba.current(6.7, -65.0))       # 6.7 nS at V = -65 mV: 6.7 nS * (-80 mV + 65 mV), in pA
+        -100.5
+        >>> E = bl.neurons.LIF(80); I = bl.neurons.LIF(20)
+        >>> proj = bl.Projection(I, E, bl.conn.FixedProb(0.02, seed=2), bl.synapses.Expon(tau=10.), gaba,
+        ...                      weight=6.7)      # 6.7 nS inhibitory synapses
+        >>> proj.nnz
+        33
 
     Limits: the current is computed with :math:`V` held over the step (first order in :math:`\Delta t`).
 

@@ -20,8 +20,13 @@ class CUBA(AbstractOutput):
 
     Example:
         >>> import brainlab as bl
+        >>> float(bl.outputs.CUBA().current(20.0, -65.0))   # the synaptic variable is the current, whatever V
+        20.0
+        >>> E = bl.neurons.LIF(80); I = bl.neurons.LIF(20)
         >>> proj = bl.Projection(E, I, bl.conn.FixedProb(0.1, seed=0), bl.synapses.Expon(tau=5.), bl.outputs.CUBA(),
         ...                      weight=20.0)           # 20 pA peak current per spike
+        >>> proj.nnz
+        145
 
     Limits: no reversal potential, so the current does not shrink as the potential approaches it (use
     :class:`COBA` for that).

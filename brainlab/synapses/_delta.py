@@ -28,8 +28,14 @@ class Delta(AbstractSynapse):
 
     Example:
         >>> import brainlab as bl
+        >>> pulse = bl.synapses.Delta(1)              # bound to one neuron, for a direct look
+        >>> float(pulse.update(0.0, 0.1, 50.0)[0]), float(pulse.update(0.1, 0.1, 0.0)[0])   # 50 pA·ms arrive
+        (500.0, 0.0)
+        >>> pre, post = bl.neurons.LIF(80), bl.neurons.LIF(20)
         >>> proj = bl.Projection(pre, post, bl.conn.FixedProb(0.1, seed=0), bl.synapses.Delta(),
         ...                      bl.outputs.CUBA(), weight=50.0)        # 50 pA·ms per spike
+        >>> proj.syn.g.shape
+        (20,)
 
     Limits: the pulse is spread over one step; for a neuron integrated with a current held constant over the step
     the jump of the potential is exact only as :math:`\Delta t \to 0` (for the LIF with exponential Euler it is

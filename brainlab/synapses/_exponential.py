@@ -26,8 +26,14 @@ class Expon(AbstractSynapse):
 
     Example:
         >>> import brainlab as bl
+        >>> one = bl.synapses.Expon(1, tau=5.0)                    # bound to one neuron, for a direct look
+        >>> [round(float(one.update(t, 0.1, w)[0]), 4) for t, w in [(0.0, 1.0), (0.1, 0.0), (0.2, 0.0)]]
+        [1.0, 0.9802, 0.9608]
         >>> syn = bl.synapses.Expon(tau=5.0)                       # unbound: the projection sizes it
+        >>> E = bl.neurons.LIF(80)
         >>> proj = bl.Projection(E, E, bl.conn.FixedProb(0.02, seed=1), syn, bl.outputs.COBA(E=0.0), weight=0.6)
+        >>> proj.syn.g.shape                                       # one conductance per postsynaptic neuron
+        (80,)
 
     Limits: an infinitely fast rise (see :class:`DualExpon` or :class:`Alpha` for a finite one); events are
     aligned to the step grid.

@@ -113,8 +113,15 @@ class AMPA(AbstractTransmitterSynapse):
 
     Example:
         >>> import brainlab as bl
+        >>> one = bl.synapses.AMPA(1)                    # bound to one presynaptic neuron: one spike at t = 0
+        >>> g = [float(one.update(0.1 * k, 0.1, k == 0)[0]) for k in range(30)]
+        >>> g.index(max(g)), round(max(g), 3)   # peak at 1 ms, the pulse's end: 1.1/1.29 * (1 - exp(-1.29))
+        (10, 0.618)
+        >>> E = bl.neurons.LIF(80); I = bl.neurons.LIF(20)
         >>> proj = bl.Projection(E, I, bl.conn.FixedProb(0.1, seed=0), bl.synapses.AMPA(), bl.outputs.COBA(E=0.),
         ...                      weight=1.0)                     # 1 nS maximal conductance per synapse
+        >>> proj.nnz
+        145
 
     Limits: one binding step (no desensitisation); the square transmitter pulse is resolved on the step grid.
 
@@ -138,8 +145,11 @@ class GABAa(AbstractTransmitterSynapse):
 
     Example:
         >>> import brainlab as bl
+        >>> E = bl.neurons.LIF(80); I = bl.neurons.LIF(20)
         >>> proj = bl.Projection(I, E, bl.conn.FixedProb(0.1, seed=0), bl.synapses.GABAa(),
         ...                      bl.outputs.COBA(E=-80.), weight=2.0)
+        >>> proj.syn.g.shape                     # kinetic synapses keep one open fraction per presynaptic neuron
+        (20,)
 
     Limits: as :class:`AMPA`.
 
@@ -167,8 +177,11 @@ class NMDA(AbstractTransmitterSynapse):
 
     Example:
         >>> import brainlab as bl
+        >>> E = bl.neurons.LIF(80)
         >>> proj = bl.Projection(E, E, bl.conn.FixedProb(0.1, seed=0), bl.synapses.NMDA(),
         ...                      bl.outputs.MgBlock(E=0., cc_Mg=1.2), weight=0.3)
+        >>> round(float(proj.output.block(-65.0)), 3), round(float(proj.output.block(-20.0)), 3)   # B(V): unblocks
+        (0.05, 0.463)
 
     Limits: first-order kinetics (a two-state binding scheme); the magnesium block is instantaneous.
 
