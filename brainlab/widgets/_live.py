@@ -404,7 +404,8 @@ class LiveRun(AbstractPanel):
         self._state = state
         if state != "error":
             level = {"running": "busy", "finished": "ok"}.get(state, "info")
-            self.set_status(f"{state} at t = {self.t:.6g} ms" if state != "idle" else "ready", level)
+            text = {"idle": "ready", "running": "running"}.get(state, f"{state} at t = {self.t:.6g} ms")
+            self.set_status(text, level)
         self._update()
 
     def _update(self) -> None:
