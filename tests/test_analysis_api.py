@@ -130,10 +130,10 @@ def test_reset_models_say_the_analysis_is_subthreshold(name):
 
 @pytest.mark.parametrize("module", ["_system", "_classify", "_continuation", "_phase_plane", "_periodic",
                                     "_fast_slow", "_slow_points", "_contour"])
-def test_docstring_examples_run(module):
+def test_docstring_examples_exist(module):
     import doctest
     import importlib
 
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
     mod = importlib.import_module(f"brainlab.analysis.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
+    assert sum(len(t.examples) for t in doctest.DocTestFinder().find(mod)) > 0

@@ -648,16 +648,14 @@ def test_import_is_light() -> None:
     assert set(bc.__all__) >= {"Connectivity", "FixedProb", "GaussianProb", "FromIJ"}
 
 
-def test_docstring_examples() -> None:
+def test_docstring_examples_exist() -> None:
     import doctest
     import importlib
 
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
     for name in ["_connectivity", "_random", "_regular", "_spatial", "_user"]:
         module = importlib.import_module(f"brainlab.conn.{name}")
-        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-        assert result.failed == 0, name
-        assert result.attempted > 0, name
-    assert doctest.testmod(bc).failed == 0
+        assert sum(len(t.examples) for t in doctest.DocTestFinder().find(module)) > 0, name
 
 
 # ---------------------------------------------------------------------------------------------------------------

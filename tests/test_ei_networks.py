@@ -211,7 +211,8 @@ def test_bad_arguments_name_the_function_the_argument_and_the_fix(call, error, m
         call()
 
 
-def test_docstring_examples_run():
+def test_docstring_examples_exist():
     from brainlab import networks
 
-    assert doctest.testmod(networks, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
+    assert sum(len(t.examples) for t in doctest.DocTestFinder().find(networks)) > 0

@@ -571,14 +571,14 @@ def test_numba_primitives_lower_to_pure_jax_for_gpu():
         assert "custom_call" not in module
 
 
-def test_docstring_examples_run():
+def test_docstring_examples_exist():
     import doctest
 
     from brainlab.engine._event import _csr, _delay, _onthefly
 
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
     for module in (_csr, _onthefly, _delay):
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.attempted > 0 and result.failed == 0, module.__name__
+        assert sum(len(t.examples) for t in doctest.DocTestFinder().find(module)) > 0, module.__name__
 
 
 # --------------------------------------------------------------------------------------------------------------

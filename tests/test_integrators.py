@@ -628,6 +628,6 @@ def test_sde_default_key_comes_from_brainlab_random():
 
 
 @pytest.mark.parametrize("module", [I._ode, I._adaptive, I._sde], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
-def test_docstring_examples_run(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+def test_docstring_examples_exist(module):
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
+    assert sum(len(t.examples) for t in doctest.DocTestFinder().find(module)) > 0

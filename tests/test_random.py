@@ -617,7 +617,7 @@ def test_chi2_negative_control_has_power():
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Docstring examples run
+# Docstring examples exist (they run once, under --doctest-modules)
 # ------------------------------------------------------------------------------------------------------------
 
 
@@ -626,10 +626,9 @@ def test_chi2_negative_control_has_power():
     [br, _base, _continuous, _positive, _discrete, _multivariate, _generator],
     ids=lambda m: m.__name__.rsplit(".", 1)[-1],
 )
-def test_docstring_examples(module):
-    result = doctest.testmod(module, extraglobs={"be": be}, optionflags=doctest.ELLIPSIS, verbose=False)
-    assert result.attempted > 0
-    assert result.failed == 0
+def test_docstring_examples_exist(module):
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
+    assert sum(len(t.examples) for t in doctest.DocTestFinder().find(module)) > 0
 
 
 def test_public_names_are_bound_to_the_default_generator():

@@ -537,6 +537,6 @@ def test_spike_figures():
 @pytest.mark.parametrize("module", ["brainlab.analysis._spikes", "brainlab.analysis._rates",
                                     "brainlab.analysis._intervals", "brainlab.analysis._correlations",
                                     "brainlab.analysis._spectra", "brainlab.plotting.spikes"])
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
+def test_docstring_examples_exist(module):
+    # The examples run once, under `--doctest-modules` (pyproject.toml); here: every module has some.
+    assert sum(len(t.examples) for t in doctest.DocTestFinder().find(importlib.import_module(module))) > 0
