@@ -231,3 +231,21 @@ def test_helpers_decimate_and_steady_rates():
     assert 1234 in idx and idx[0] == 0 and idx[-1] == 9999 and len(idx) <= 102
     rates = steady_rates(np.array([10.0, 120.0, 140.0, 160.0, 150.0]), np.array([0, 0, 0, 0, 1]), 3, 200.0)
     assert rates.tolist() == [50.0, 0.0, 0.0]
+
+
+def test_set_runs_before_returning_inside_a_running_loop_and_only_once():
+    ex = NeuronExplorer(bl.neurons.HH, duration=20.0)
+
+    async def in_a_kernel():
+        runs = ex._job.runs
+        ex.set(gNa=80.0, amplitude=12.0)  # a notebook cell: the loop is running
+        assert ex._job.runs == runs + 1
+        first = ex.result["V"].copy()
+        await ex._job.settled()
+        return ex._job.runs - runs, first
+
+    n, first = asyncio.run(in_a_kernel())
+    assert n == 1
+    res = _direct(bl.neurons.HH, {"gNa": 80.0}, bl.inputs.constant(12.0, 20.0, 0.01), 20.0, 0.01)
+    assert np.array_equal(first, res["V"])
+    ex.close()

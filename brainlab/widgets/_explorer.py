@@ -46,7 +46,9 @@ class NeuronExplorer(AbstractPanel):
     Moving a slider re-runs the same compiled program: parameters are States, written in place, and one
     :class:`~brainlab.Runner` serves every run (the ``noise`` input has a second one).  Runs go through
     :meth:`~AbstractPanel.schedule`, so a dragged slider runs the model once per burst with the latest values;
-    without a running event loop (a script, a test) a change runs at once.  A failed run (NaN, a bad value)
+    without a running event loop (a script, a test) a change runs at once.  In a notebook, code that changes
+    ``controls[...]`` and reads the result in the same cell calls :meth:`~AbstractPanel.settle` first (or uses
+    :meth:`set`, which runs before it returns).  A failed run (NaN, a bad value)
     shows the model's or the Runner's message in ``status`` and keeps the last good plot.
 
     Default input: for the library's spiking models, a constant current that makes the first view fire
@@ -262,7 +264,11 @@ class NeuronExplorer(AbstractPanel):
             self._job.request()
 
     def set(self, **values: Any) -> None:
-        """Set controls by name, then run once: ``ex.set(gNa=100., amplitude=5., input='step')``.
+        """Set controls by name, then run once, at once: ``ex.set(gNa=100., amplitude=5., input='step')``.
+
+        In a notebook a change made through ``controls[...]`` runs when the cell has finished (the kernel's
+        event loop runs it); ``set`` (and :meth:`reset`, :meth:`~AbstractPanel.settle`) run before returning, so
+        the next line reads the new ``result``.
 
         A value outside a slider's bounds widens the slider (sliders clamp silently otherwise); a parameter value
         outside its declared range is refused with the model's message in the status line (the plot stays)."""
@@ -281,12 +287,14 @@ class NeuronExplorer(AbstractPanel):
                 if isinstance(self.controls[name], (W.FloatSlider, W.FloatLogSlider, W.IntSlider)):
                     _widen(self.controls[name], value)
                 self.controls[name].value = value
+        self._job.flush()
 
     def reset(self) -> None:
         """Parameters and input controls back to the values the explorer started with, then run once."""
         with self._holding():
             for name, value in self._defaults.items():
                 self.controls[name].value = value
+        self._job.flush()
 
     @property
     def compile_count(self) -> int:

@@ -95,6 +95,8 @@ class LatestWins:
     async def _drain(self) -> None:
         while self._wanted:
             await asyncio.sleep(self.delay)
+            if not self._wanted:  # flushed meanwhile (panel.settle()): nothing left to do
+                break
             self._wanted = False
             self._run()
 
