@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium (installed below); playwright's own browser download is never used.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: lab test bench setup test-tools clean
 
@@ -18,9 +20,10 @@ $(STAMP): pyproject.toml
 lab: setup
 	cd notebooks && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) 00_index.ipynb
 
-# Programs the tests compare against (AUTO-07p, the reference continuation code, compiles equations with gfortran).
+# Programs the tests compare against (AUTO-07p, the reference continuation code, compiles equations with gfortran)
+# and the browser the notebook tests run JupyterLab in (tests/browser: Debian's chromium, driven by playwright).
 # Installed from Debian's packages when missing and this user can; otherwise those tests say why they skip.
-TEST_TOOLS := auto-07p gfortran
+TEST_TOOLS := auto-07p gfortran chromium
 test-tools:
 	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \

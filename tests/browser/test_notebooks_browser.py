@@ -1,0 +1,53 @@
+"""Every course notebook, opened and run in JupyterLab in a real browser, shows its figures and no errors.
+
+The kernel-only notebook test (tests/test_notebooks.py) cannot see what the page does with the outputs: a figure
+whose BokehJS never loaded (e.g. fetched from a CDN on a machine without internet) leaves an empty output cell
+there and passes.  Here each figure must have drawn something on its canvas.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+COURSE = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+# BRAINLAB_SCREENSHOTS=/some/dir keeps a screenshot of each notebook page after its run, to look at.
+SCREENSHOTS = os.environ.get("BRAINLAB_SCREENSHOTS")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", COURSE, ids=[n.removesuffix(".ipynb") for n in COURSE])
+def test_notebook_runs_and_draws_in_jupyterlab(lab_page, name):
+    lab_page.open_notebook(name)
+    lab_page.run_all_cells()
+    lab_page.wait_until_done()
+
+    errors = lab_page.error_outputs()
+    assert not errors, f"{name}: error output in JupyterLab:\n" + "\n".join(errors)
+    counts = [cell["count"] for cell in lab_page.code_cells()]
+    assert all(c is not None for c in counts), f"{name}: cells left unrun: execution counts {counts}"
+
+    expected = lab_page.count_bokeh_outputs()
+    roots = lab_page.bokeh_roots()
+    # Each `show` output is one bokeh root in the page, drawn once BokehJS has loaded (inline, no network).
+    if expected:
+        roots.nth(expected - 1).wait_for(state="attached")
+    assert roots.count() == expected, f"{name}: {expected} bokeh outputs but {roots.count()} rendered roots"
+    for i in range(expected):
+        root = roots.nth(i)
+        root.locator(".bk-Canvas").first.wait_for(state="attached", timeout=20_000)
+        plots = lab_page.figure_stats(root)
+        where = f"{name}: output {i + 1} of {expected}"
+        assert plots, f"{where} has no bokeh plot canvas"
+        for plot in plots:
+            assert plot["layers"] and plot["width"] > 0 and plot["height"] > 0, f"{where}: empty canvas {plot}"
+            # Axes, grid and glyphs cover a few percent of a plot; a plot BokehJS never drew has none.
+            assert plot["drawn"] > 0.01, f"{where} is blank: {plot}"
+
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        lab_page.page.screenshot(path=str(Path(SCREENSHOTS) / f"{name.removesuffix('.ipynb')}.png"))
+    lab_page.assert_no_browser_errors()
