@@ -34,6 +34,7 @@ def same_spikes(a, b):
 
 def make(**kwargs):
     kwargs.setdefault("traces", ("E.V", WATCH))
+    kwargs.setdefault("every", 20.0)  # many chunk boundaries in short runs
     return LiveRun(bl.networks.coba(N, seed=0), **kwargs)
 
 
@@ -250,10 +251,11 @@ def test_closing_the_panel_cancels_the_task():
 
 
 def test_run_for_presets_and_widget():
-    raster = LiveRaster(bl.networks.coba(N, seed=0), duration=None, controls=["E.I_ext"])
+    raster = LiveRaster(bl.networks.coba(N, seed=0), duration=None, controls=["E.I_ext"], every=20.0)
     res = raster.run_for(60.0)
     assert sorted(raster.figures) == ["raster", "rates"] and res.duration == pytest.approx(60.0)
     same_spikes(res, plain_run(60.0))
+    assert raster.run_for(30.0).duration == pytest.approx(100.0)  # whole chunks: 30 ms -> two chunks of 20
     assert raster.state == "paused"
     box = raster.widget
     assert "application/vnd.jupyter.widget-view+json" in raster._repr_mimebundle_()

@@ -72,15 +72,15 @@ class LiveRun(AbstractPanel):
     Example:
         >>> import asyncio, brainlab as bl
         >>> live = bl.widgets.LiveRun(bl.networks.coba(200, seed=0), traces=('E.V', [0]),
-        ...                           controls={'E.I_ext': None, 'EE.weight': (0., 2.)}, duration=50.)
+        ...                           controls={'E.I_ext': None, 'EE.weight': (0., 2.)}, duration=200.)
         >>> async def session():
         ...     live.start()
-        ...     await asyncio.sleep(0.5)             # the run goes on while the loop handles events
+        ...     await asyncio.sleep(0.2)             # the run goes on while the loop handles events
         ...     live.controls['E.I_ext'].value = 25.  # acts from the next chunk on, logged
         ...     await live.wait()
         >>> asyncio.run(session())
         >>> live.state, round(live.t, 6), live.result()['E.V'].shape
-        ('finished', 50.0, (500, 1))
+        ('finished', 200.0, (2000, 1))
         >>> [name for _, name, _ in live.changes]
         ['E.I_ext']
         >>> live.close()
@@ -88,7 +88,7 @@ class LiveRun(AbstractPanel):
 
     def __init__(self, runner_or_net: Any, *, raster: bool | list[str] = True, traces: Any = None,
                  rates: bool | list[str] = True, controls: Any = (), duration: float | None = 1000.0,
-                 inputs: Mapping[Any, Any] | None = None, every: float = 20.0, window: float = 500.0,
+                 inputs: Mapping[Any, Any] | None = None, every: float = 50.0, window: float = 500.0,
                  raster_neurons: int | None = 1000, rate_bin: float = 5.0, fps: float = 30.0,
                  speed: float | None = None, title: str | None = None):
         from .._network import Network
@@ -395,9 +395,9 @@ class LiveRun(AbstractPanel):
             self._push()
 
     def _push(self) -> None:
+        self._last_push = time.perf_counter()  # frames start 1/fps apart, whatever a push costs
         if self.view.push():
             self.frames_pushed += 1
-        self._last_push = time.perf_counter()
         self._update()
 
     def _set_state(self, state: str) -> None:
