@@ -8,8 +8,6 @@ invariant manifold known in closed form (y = x^2 / 3 for x' = x, y' = -y + x^2).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -37,8 +35,15 @@ def linear(x, y, a11=-0.1, a12=-2.0, a21=2.0, a22=-0.3, q=0.0):
 
 
 @pytest.fixture(scope="module")
-def fhn_pp():
-    return PhasePlane(fhn, variables={"v": (-3, 3), "w": (-2, 3)}, params={"I": 0.5})
+def _fhn_pp_shared():
+    return PhasePlane(fhn, variables={"v": (-3, 3), "w": (-2, 3)}, params={"I": 0.5})  # compiled once per module
+
+
+@pytest.fixture
+def fhn_pp(_fhn_pp_shared):
+    """The shared FitzHugh-Nagumo plane, set back to fhn's defaults before every test, so that no test's verdict
+    depends on which tests ran before it (or whether one of them failed before restoring what it changed)."""
+    return _fhn_pp_shared.set_params(I=0.5, a=0.7, b=0.8, tau=12.5)
 
 
 # --------------------------------------------------------------------------------------------- contours
@@ -266,21 +271,17 @@ def test_separatrices_follow_the_invariant_manifolds():
 # --------------------------------------------------------------------------------------------- API behaviour
 
 
-def test_parameter_changes_neither_recompile_nor_slow_down(fhn_pp):
-    fhn_pp.set_params(I=0.5)
+def test_parameter_changes_do_not_recompile(fhn_pp):
+    # Speed is measured by benchmarks/analysis.py (the 50 ms target), not asserted here: a wall-clock limit in a
+    # unit test gives a different verdict on a busy machine.  What makes updates fast is that nothing retraces.
     fhn_pp.update(I=0.4)
     fhn_pp.trajectory({"v": 0.0, "w": 0.0}, 10.0)
     before = fhn_pp.system.trace_count
-    best = np.inf
     for I in np.linspace(0.0, 1.5, 6):
-        t0 = time.perf_counter()
         port = fhn_pp.update(I=float(I), tau=12.0 + I)
-        best = min(best, time.perf_counter() - t0)
         assert len(port.fixed_points) == 1
     fhn_pp.trajectory({"v": 0.0, "w": 0.0}, 10.0)
     assert fhn_pp.system.trace_count == before
-    assert best < 0.25  # benchmarks/analysis.py measures the 50 ms target; this guards against regressions
-    fhn_pp.set_params(I=0.5, tau=12.5)
 
 
 def test_plots(fhn_pp):
