@@ -1,0 +1,258 @@
+r"""Offline linear readouts: ridge regression solved in float64, from data or from streamed sums.
+
+The readout maps features :math:`x_t \in \mathbb R^F` (reservoir states, NVAR monomials ...) to outputs
+:math:`y_t \in \mathbb R^M`:
+
+.. math:: \hat y_t = W^\top x_t + b, \qquad
+          (W, b) = \arg\min \sum_t \lVert y_t - W^\top x_t - b \rVert^2 + \lambda \lVert W \rVert_F^2 ,
+
+with the bias :math:`b` not penalised.  Centring removes it from the penalty exactly:
+
+.. math:: W = (X_c^\top X_c + \lambda I)^{-1} X_c^\top Y_c, \qquad b = \bar y - W^\top \bar x ,
+
+where :math:`X_c^\top X_c = X^\top X - n\,\bar x \bar x^\top` and :math:`X_c^\top Y_c = X^\top Y - n\,\bar x
+\bar y^\top` are formed from sums that :class:`RidgeAccumulator` streams over trials and chunks, so the data
+never need to be in memory at once.
+
+Precision: the sums and the solve are always float64, whatever the precision of the features.  The normal
+matrix squares the condition number of :math:`X` (reservoir states are strongly correlated, so
+:math:`\kappa(X^\top X)` of :math:`10^6`-:math:`10^{10}` is common); float32 keeps about 7 digits, so a float32 solve
+loses most of them (``tests/test_train_readouts.py`` shows the error growing by more than 10x).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import brainlab.engine as be
+from brainlab.engine._array import unwrap
+
+__all__ = ["Ridge", "RidgeAccumulator"]
+
+
+def as_trials(name: str, arg: str, data: Any, n_features: int | None = None) -> list[np.ndarray | jax.Array]:
+    """A list of 2-D ``(time, features)`` trials from a 1-D/2-D array, a 3-D ``(trial, time, features)`` array or a list."""
+    if isinstance(data, (list, tuple)):
+        trials = [_as_2d(name, arg, d) for d in data]
+    else:
+        a = jnp.asarray(unwrap(data))
+        if a.ndim == 3:
+            trials = [a[i] for i in range(a.shape[0])]
+        else:
+            trials = [_as_2d(name, arg, a)]
+    if not trials:
+        raise ValueError(f"{name}: {arg} is empty; pass at least one trial.")
+    if n_features is not None:
+        for i, t in enumerate(trials):
+            if t.shape[1] != n_features:
+                raise ValueError(f"{name}: trial {i} of {arg} has {t.shape[1]} features, expected {n_features}.")
+    return trials
+
+
+def _as_2d(name: str, arg: str, d: Any) -> jax.Array:
+    a = jnp.asarray(unwrap(d))
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(
+            f"{name}: each trial of {arg} must be 2-D (time, features); got shape {a.shape}. Pass a 3-D array "
+            "(trial, time, features) or a list of 2-D arrays for several trials."
+        )
+    return a
+
+
+class RidgeAccumulator:
+    r"""Streaming sums for ridge regression: add trials or chunks, then :meth:`solve`.
+
+    Keeps :math:`n`, :math:`\sum x`, :math:`\sum y`, :math:`X^\top X` and :math:`X^\top Y` in float64 (memory
+    :math:`O(F^2 + FM)`, independent of the number of samples).  Sums are taken about a shift (the mean of the
+    first chunk) to limit cancellation when the features have a large mean.
+
+    Args:
+        ridge: default penalty :math:`\lambda` (units of :math:`x^2`).
+        fit_bias: fit an unpenalised bias :math:`b` (else :math:`b = 0` and nothing is centred).
+
+    Example:
+        >>> import numpy as np
+        >>> import brainlab as bl
+        >>> rng = np.random.default_rng(0); W = rng.normal(size=(3, 2))
+        >>> acc = bl.train.RidgeAccumulator(ridge=1e-9)
+        >>> for _ in range(4):                       # four chunks of 100 samples
+        ...     X = rng.normal(size=(100, 3)); _ = acc.add(X, X @ W + 0.5)
+        >>> W_fit, b = acc.solve()
+        >>> bool(np.allclose(W_fit, W)), np.round(b, 6).tolist()
+        (True, [0.5, 0.5])
+    """
+
+    def __init__(self, ridge: float = 0.0, fit_bias: bool = True):
+        if not np.isfinite(ridge) or ridge < 0:
+            raise ValueError(f"RidgeAccumulator: ridge={ridge!r} must be >= 0.")
+        self.ridge = float(ridge)
+        self.fit_bias = bool(fit_bias)
+        self.n = 0
+        self.shift_x: jax.Array | None = None
+        self.shift_y: jax.Array | None = None
+        self.sx = self.sy = self.xtx = self.xty = None
+
+    @property
+    def n_features(self) -> int | None:
+        return None if self.xtx is None else int(self.xtx.shape[0])
+
+    def add(self, X: Any, Y: Any, warmup: int = 0, mask: Any = None) -> "RidgeAccumulator":
+        """Add samples: ``X`` ``(T, F)``, ``(B, T, F)`` or a list of ``(T_i, F)`` trials; ``Y`` alike with ``M`` outputs.
+
+        Args:
+            warmup: time steps dropped at the start of every trial (the reservoir's transient).
+            mask: optional ``(T,)`` / ``(B, T)`` weights (1 keeps a sample, 0 drops it), e.g. for padded trials.
+        """
+        name = "RidgeAccumulator.add"
+        xs = as_trials(name, "X", X, self.n_features)
+        ys = as_trials(name, "Y", Y)
+        if len(xs) != len(ys):
+            raise ValueError(f"{name}: X has {len(xs)} trials but Y has {len(ys)}; pass one target per trial.")
+        if mask is None:
+            masks = [None] * len(xs)
+        elif isinstance(mask, (list, tuple)):
+            masks = [jnp.asarray(unwrap(m)).reshape(-1) for m in mask]
+        else:
+            m = jnp.asarray(unwrap(mask))
+            masks = [m] if m.ndim == 1 else list(m)
+        if len(masks) != len(xs):
+            raise ValueError(f"{name}: mask has {len(masks)} trials but X has {len(xs)}.")
+        with be.precision("float64"):
+            for i, (x, y, m) in enumerate(zip(xs, ys, masks)):
+                if x.shape[0] != y.shape[0]:
+                    raise ValueError(
+                        f"{name}: trial {i} has {x.shape[0]} time steps in X but {y.shape[0]} in Y; they must match."
+                    )
+                if warmup >= x.shape[0]:
+                    raise ValueError(
+                        f"{name}: warmup={warmup} drops all {x.shape[0]} steps of trial {i}; use a smaller warmup."
+                    )
+                x = jnp.asarray(x[warmup:], jnp.float64)
+                y = jnp.asarray(y[warmup:], jnp.float64)
+                w = None if m is None else jnp.asarray(m[warmup:], jnp.float64).reshape(-1)
+                self._add(x, y, w)
+        return self
+
+    def _add(self, x: jax.Array, y: jax.Array, w: jax.Array | None) -> None:
+        if self.xtx is None:
+            F, M = x.shape[1], y.shape[1]
+            if self.fit_bias:
+                self.shift_x, self.shift_y = jnp.mean(x, 0), jnp.mean(y, 0)
+            else:
+                self.shift_x, self.shift_y = jnp.zeros(F), jnp.zeros(M)
+            self.sx, self.sy = jnp.zeros(F), jnp.zeros(M)
+            self.xtx, self.xty = jnp.zeros((F, F)), jnp.zeros((F, M))
+        elif y.shape[1] != self.xty.shape[1]:
+            raise ValueError(f"RidgeAccumulator.add: Y has {y.shape[1]} outputs, expected {self.xty.shape[1]}.")
+        n, sx, sy, xtx, xty = _sums(x, y, w, self.shift_x, self.shift_y)
+        self.n += float(n)
+        self.sx, self.sy = self.sx + sx, self.sy + sy
+        self.xtx, self.xty = self.xtx + xtx, self.xty + xty
+
+    def solve(self, ridge: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        r"""``(W, b)`` in float64 numpy: ``W`` ``(F, M)``, ``b`` ``(M,)`` (zeros without ``fit_bias``)."""
+        if self.xtx is None:
+            raise ValueError("RidgeAccumulator.solve: no data; call add(X, Y) first.")
+        lam = self.ridge if ridge is None else float(ridge)
+        with be.precision("float64"):
+            W, b = _solve(self.n, self.sx, self.sy, self.xtx, self.xty, self.shift_x, self.shift_y,
+                          jnp.float64(lam), self.fit_bias)
+        W, b = np.asarray(W), np.asarray(b)
+        if not np.all(np.isfinite(W)):
+            raise FloatingPointError(
+                f"RidgeAccumulator.solve: the normal equations are singular (ridge={lam}); use ridge > 0."
+            )
+        return W, b
+
+
+@jax.jit
+def _sums(x, y, w, cx, cy):
+    xs, ys = x - cx, y - cy
+    if w is None:
+        return x.shape[0], xs.sum(0), ys.sum(0), xs.T @ xs, xs.T @ ys
+    xw = xs * w[:, None]
+    return w.sum(), xw.sum(0), (ys * w[:, None]).sum(0), xw.T @ xs, xw.T @ ys
+
+
+def _solve(n, sx, sy, xtx, xty, cx, cy, lam, fit_bias):
+    F = xtx.shape[0]
+    if fit_bias:
+        mx, my = sx / n, sy / n  # means of the shifted data
+        A = xtx - n * jnp.outer(mx, mx)
+        B = xty - n * jnp.outer(mx, my)
+    else:
+        A, B = xtx, xty
+    A = A + lam * jnp.eye(F)
+    W = jax.scipy.linalg.solve(A, B, assume_a="pos")
+    if fit_bias:
+        b = (my + cy) - (mx + cx) @ W
+    else:
+        b = jnp.zeros(W.shape[1])
+    return W, b
+
+
+class Ridge(be.Module):
+    r"""A ridge-regression readout :math:`\hat y = W^\top x + b` (unpenalised bias), fitted in float64.
+
+    Args:
+        ridge: penalty :math:`\lambda` on :math:`\lVert W \rVert^2` (units of :math:`x^2`).
+        fit_bias: fit the bias :math:`b`.
+
+    After :meth:`fit`, ``W`` ``(F, M)`` and ``b`` ``(M,)`` are ``ParamState`` s in the default float precision
+    (float64 copies stay in ``W64``/``b64``).
+
+    Example:
+        >>> import numpy as np
+        >>> import brainlab as bl
+        >>> X = np.random.default_rng(1).normal(size=(200, 4)); Y = X @ np.arange(4.)[:, None] - 1.0
+        >>> r = bl.train.Ridge(ridge=1e-8).fit(X, Y)
+        >>> np.round(r.W64.ravel(), 5).tolist(), round(float(r.b64[0]), 5)
+        ([0.0, 1.0, 2.0, 3.0], -1.0)
+        >>> r.predict(X[:2]).shape
+        (2, 1)
+    """
+
+    def __init__(self, ridge: float = 1e-6, fit_bias: bool = True):
+        if not np.isfinite(ridge) or ridge < 0:
+            raise ValueError(f"Ridge: ridge={ridge!r} must be >= 0.")
+        self.ridge = float(ridge)
+        self.fit_bias = bool(fit_bias)
+        self.W: be.ParamState | None = None
+        self.b: be.ParamState | None = None
+        self.W64: np.ndarray | None = None
+        self.b64: np.ndarray | None = None
+
+    def fit(self, X: Any, Y: Any, warmup: int = 0, mask: Any = None) -> "Ridge":
+        """Fit on ``X`` ``(T, F)`` / ``(B, T, F)`` / list of trials and matching ``Y``; see :meth:`RidgeAccumulator.add`."""
+        acc = RidgeAccumulator(self.ridge, self.fit_bias).add(X, Y, warmup=warmup, mask=mask)
+        return self.set_solution(*acc.solve())
+
+    def fit_accumulator(self, acc: RidgeAccumulator, ridge: float | None = None) -> "Ridge":
+        """Solve from streamed sums (``ridge`` defaults to this readout's)."""
+        return self.set_solution(*acc.solve(self.ridge if ridge is None else ridge))
+
+    def set_solution(self, W: np.ndarray, b: np.ndarray) -> "Ridge":
+        self.W64, self.b64 = np.asarray(W, np.float64), np.asarray(b, np.float64)
+        dt = be.default_float()
+        if self.W is None or self.W.value.shape != self.W64.shape or self.W.value.dtype != dt:
+            self.W = be.ParamState(jnp.asarray(self.W64, dt))
+            self.b = be.ParamState(jnp.asarray(self.b64, dt))
+        else:
+            self.W.value = jnp.asarray(self.W64, dt)
+            self.b.value = jnp.asarray(self.b64, dt)
+        return self
+
+    def predict(self, X: Any) -> jax.Array:
+        """:math:`W^\\top x + b` for ``X`` of shape ``(..., F)``."""
+        if self.W is None:
+            raise ValueError("Ridge.predict: the readout is not fitted; call fit(X, Y) first.")
+        x = jnp.asarray(unwrap(X))
+        if x.shape[-1] != self.W.value.shape[0]:
+            raise ValueError(f"Ridge.predict: X has {x.shape[-1]} features, the readout expects {self.W.value.shape[0]}.")
+        return x @ self.W.value.astype(x.dtype) + self.b.value.astype(x.dtype)
