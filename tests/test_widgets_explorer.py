@@ -249,3 +249,15 @@ def test_set_runs_before_returning_inside_a_running_loop_and_only_once():
     res = _direct(bl.neurons.HH, {"gNa": 80.0}, bl.inputs.constant(12.0, 20.0, 0.01), 20.0, 0.01)
     assert np.array_equal(first, res["V"])
     ex.close()
+
+
+def test_construction_inside_a_running_loop_has_the_first_result_at_once():
+    async def in_a_kernel():
+        ex = NeuronExplorer(bl.neurons.HH, duration=20.0)
+        count = ex.spike_count
+        await asyncio.sleep(0.05)
+        return ex, count
+
+    ex, count = asyncio.run(in_a_kernel())
+    assert count == ex.spike_count > 0 and ex._job.runs == 1
+    ex.close()

@@ -67,7 +67,7 @@ class NeuronExplorer(AbstractPanel):
         dt: the time step (ms; default the model's ``DEFAULT_DT``).
         max_points: samples per trace sent to the plot (min/max decimation keeps every spike peak; the full
             data is in ``explorer.result``).
-        run: run once at construction (default True).
+        run: run once at construction, before returning (default True).
 
     Attributes: ``controls``, ``figures``, ``sources`` (``sources[var]`` has columns ``t``, ``y``;
     ``sources['spikes']``; ``sources['fi']`` has ``I``, ``rate``, ``count``), ``status``, ``result`` (the last
@@ -151,8 +151,9 @@ class NeuronExplorer(AbstractPanel):
         self.on_click(self.controls["fi"], self._fi_job.request, "F-I curve")
         self.on_change(self.controls["show_code"], lambda on: self._refresh_code(), "copy as code")
         self._show_input_controls(input)
-        if run:
+        if run:  # at once, also in a notebook: the next cell reads the first result
             self._job.request()
+            self._job.flush()
 
     # -- construction --------------------------------------------------------------------------------------
     def _build_input_controls(self, kind: str, amp: float, duration: float, bounds: Mapping[str, Any]) -> None:
