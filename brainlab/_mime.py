@@ -150,19 +150,16 @@ def _shape(pop: Any) -> list[int]:
 def _node(path: str, obj: Any, kind: str) -> dict[str, Any]:
     node: dict[str, Any] = {"id": path, "name": path, "kind": kind, "model": type(obj).__name__,
                             "module": _module_name(obj)}
-    if kind == "population":
-        shape = _shape(obj)
-        node["size"] = int(math.prod(shape))
-        node["shape"] = shape
-    else:
-        post = getattr(obj, "post", None)
+    if getattr(obj, "IS_PROJECTION", False):  # an input module (PoissonInput, OUNoise): no neurons of its own
         node["size"] = None
         node["shape"] = None
         n_inputs = getattr(obj, "n_inputs", None)
         if n_inputs is not None:
             node["n_inputs"] = int(n_inputs)
-        if post is None:
-            pass
+    else:  # neurons or a spike source (PoissonSpikes, SpikeTimes)
+        shape = _shape(obj)
+        node["size"] = int(math.prod(shape))
+        node["shape"] = shape
     node["params"] = _params(obj)
     return node
 
