@@ -39,7 +39,7 @@ def as_trials(name: str, arg: str, data: Any, n_features: int | None = None) -> 
     if isinstance(data, (list, tuple)):
         trials = [_as_2d(name, arg, d) for d in data]
     else:
-        a = jnp.asarray(unwrap(data))
+        a = _keep(data)
         if a.ndim == 3:
             trials = [a[i] for i in range(a.shape[0])]
         else:
@@ -53,8 +53,14 @@ def as_trials(name: str, arg: str, data: Any, n_features: int | None = None) -> 
     return trials
 
 
-def _as_2d(name: str, arg: str, d: Any) -> jax.Array:
-    a = jnp.asarray(unwrap(d))
+def _keep(d: Any) -> Any:
+    """A JAX or numpy array without changing its dtype (jnp.asarray would make float64 data float32)."""
+    d = unwrap(d)
+    return d if isinstance(d, (jax.Array, np.ndarray)) else np.asarray(d)
+
+
+def _as_2d(name: str, arg: str, d: Any) -> Any:
+    a = _keep(d)
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2:
