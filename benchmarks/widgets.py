@@ -1,0 +1,295 @@
+"""Widget latency, kernel side: from a control change to new data in the panel's bokeh sources.
+
+Each measurement is one function returning a row ``{'name', 'what', 'n', 'median_ms', 'p95_ms', ...}``;
+``main()`` runs them all, prints one table and writes ``benchmarks/WIDGETS.md`` and ``benchmarks/widgets.json``.
+
+NeuronExplorer (HH, 200 ms at dt = 0.01 ms, 20000 steps): 50 changes of the gNa slider, each timed from the
+assignment ``slider.value = x`` until it returns; with no event loop running the panel recomputes at once, so that
+is the time until the new trace is in ``sources`` (and, the panel being built, serialised for the page by
+jupyter_bokeh).  The browser's drawing is not included.
+
+Peers, timed the same way in the same process: the Neuromatch-style notebook pattern, an ``ipywidgets.interactive``
+function that re-runs the simulation and redraws a new full bokeh figure with every sample (serialised as
+``show`` does in a notebook), once with the same compiled brainlab Runner and once with a numpy forward-Euler
+loop (how course notebooks usually write HH).
+
+LiveRaster (COBA-4k, ``bl.networks.coba(4000, seed=0)``): 10 s of simulated time streamed into the panel's
+sources (built, so every frame is serialised by jupyter_bokeh), from ``start()`` until ``await live.wait()``
+returns, against a headless ``Runner.run(10 s)`` of the same network in the same process, alternated over 5
+repeats (best of each; the streamed spikes are checked equal to the headless ones).  Reported: frames per
+second delivered to the sources (target >= 25; the panel paces frames at <= 30 per second), the interval between
+frames, and the slowdown of the simulation in wall time and in process CPU time (target <= 15 %).  On a
+shared machine the CPU-time ratio is the steadier of the two.
+
+Run: ``.venv/bin/python benchmarks/widgets.py`` (about a minute); one measurement alone:
+``.venv/bin/python benchmarks/widgets.py live_coba4k`` (its row replaces the old one in the results).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+HERE = Path(__file__).parent
+N_CHANGES = 50
+TARGET_MS = 50.0
+
+
+def _stats(times_s: list[float]) -> dict[str, float]:
+    ms = np.array(times_s) * 1000.0
+    return {"n": len(ms), "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+            "min_ms": float(ms.min())}
+
+
+def _slider_values(n: int) -> list[float]:
+    return [100.0 + 40.0 * ((k * 7) % n) / n for k in range(n)]  # distinct gNa values (mS/cm²), unsorted
+
+
+# -- NeuronExplorer --------------------------------------------------------------------------------------------
+def explorer_hh_slider() -> dict[str, Any]:
+    """NeuronExplorer(HH), 200 ms at 0.01 ms: gNa slider change -> new V trace in sources."""
+    import brainlab as bl
+
+    ex = bl.widgets.NeuronExplorer(bl.neurons.HH, duration=200.0)
+    ex.widget  # the layout with its jupyter_bokeh BokehModel: source changes are serialised as in a notebook
+    slider, source = ex.controls["gNa"], ex.sources["V"]
+    for v in (110.0, 115.0, 120.0):  # warm-up
+        slider.value = v
+    compiles = ex.compile_count
+    load = [os.getloadavg()[0]]
+    times, cpu = [], []
+    for v in _slider_values(N_CHANGES):
+        before = source.data["y"]
+        t0, c0 = time.perf_counter(), time.process_time()
+        slider.value = v
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        assert source.data["y"] is not before, "the slider change did not reach the sources"
+    load.append(os.getloadavg()[0])
+    assert not ex.errors and ex.compile_count == compiles, "a slider change recompiled or failed"
+    row = {"name": "NeuronExplorer (HH)", "what": "gNa slider -> sources", **_stats(times),
+           "cpu_median_ms": 1000 * statistics.median(cpu), "cpu_p95_ms": 1000 * float(np.percentile(cpu, 95)),
+           "points_sent": len(source.data["t"]), "points_simulated": len(ex.result.ts),
+           "compiles_during": ex.compile_count - compiles,
+           "load": f"{load[0]:.1f} -> {load[1]:.1f} on {os.cpu_count()} CPUs"}
+    ex.close()
+    return row
+
+
+# -- peers -----------------------------------------------------------------------------------------------------
+def _full_figure_redraw(t: np.ndarray, V: np.ndarray) -> None:
+    """A new bokeh figure with every sample, serialised as ``bokeh.io.show`` does in a notebook."""
+    from bokeh.embed.notebook import notebook_content
+    from bokeh.plotting import figure
+
+    p = figure(width=700, height=250, x_axis_label="t (ms)", y_axis_label="V (mV)")
+    p.line(t, V)
+    notebook_content(p)
+
+
+def _interactive_peer(simulate: Callable[[float], tuple[np.ndarray, np.ndarray]], name: str,
+                      what: str) -> dict[str, Any]:
+    import ipywidgets as W
+
+    def f(gNa: float = 120.0) -> None:
+        _full_figure_redraw(*simulate(gNa))
+
+    ui = W.interactive(f, gNa=W.FloatSlider(value=120.0, min=0.0, max=200.0))
+    slider = ui.children[0]
+    times = []
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):  # (clear_output)
+        for v in (110.0, 115.0, 120.0):
+            slider.value = v
+        for v in _slider_values(N_CHANGES):
+            t0 = time.perf_counter()
+            slider.value = v
+            times.append(time.perf_counter() - t0)
+    ui.close()
+    return {"name": name, "what": what, **_stats(times)}
+
+
+def peer_interact_runner() -> dict[str, Any]:
+    """ipywidgets.interactive + the same compiled bl.Runner + a new full bokeh figure per change."""
+    import brainlab as bl
+
+    hh = bl.neurons.HH(1)
+    runner = bl.Runner(hh, monitors={"V": "HH.V"}, dt=0.01, progress=False)
+    current = bl.inputs.constant(10.0, 200.0, 0.01)
+
+    def simulate(gNa: float) -> tuple[np.ndarray, np.ndarray]:
+        hh.gNa = gNa
+        runner.reset()
+        res = runner.run(200.0, inputs={hh: current})
+        return res.ts, res["V"][:, 0]
+
+    return _interactive_peer(simulate, "peer: interact + bl.Runner", "re-run + full figure redraw")
+
+
+def _hh_numpy(gNa: float, I: float = 10.0, T: float = 200.0, dt: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """Forward-Euler HH in a Python loop over numpy scalars, as course notebooks usually write it."""
+    gK, gL, ENa, EK, EL = 36.0, 0.3, 50.0, -77.0, -54.387
+    V, m, h, n = -65.0, 0.05, 0.6, 0.32
+    steps = int(round(T / dt))
+    out = np.empty(steps)
+    for k in range(steps):
+        am = 0.1 * (V + 40.0) / (1.0 - np.exp(-(V + 40.0) / 10.0))
+        bm = 4.0 * np.exp(-(V + 65.0) / 18.0)
+        ah = 0.07 * np.exp(-(V + 65.0) / 20.0)
+        bh = 1.0 / (1.0 + np.exp(-(V + 35.0) / 10.0))
+        an = 0.01 * (V + 55.0) / (1.0 - np.exp(-(V + 55.0) / 10.0))
+        bn = 0.125 * np.exp(-(V + 65.0) / 80.0)
+        dV = I - gNa * m**3 * h * (V - ENa) - gK * n**4 * (V - EK) - gL * (V - EL)
+        m += dt * (am * (1 - m) - bm * m)
+        h += dt * (ah * (1 - h) - bh * h)
+        n += dt * (an * (1 - n) - bn * n)
+        V += dt * dV
+        out[k] = V
+    return (np.arange(steps) + 1) * dt, out
+
+
+def peer_interact_numpy() -> dict[str, Any]:
+    """ipywidgets.interactive + a numpy forward-Euler HH loop + a new full bokeh figure per change."""
+    return _interactive_peer(_hh_numpy, "peer: interact + numpy loop", "re-run + full figure redraw")
+
+
+# -- LiveRun ---------------------------------------------------------------------------------------------------
+LIVE_MS = 10_000.0  # simulated per streamed run
+LIVE_REPEATS = 5
+LIVE_OPTIONS: dict[str, Any] = {}  # LiveRaster's defaults
+LIVE_FPS_TARGET = 25.0
+LIVE_SLOWDOWN_TARGET = 0.15
+
+
+def live_coba4k() -> dict[str, Any]:
+    """LiveRaster(COBA-4k) streaming 10 s: frames delivered to the sources, slowdown against headless Runner.run."""
+    import asyncio
+    import os
+
+    import brainlab as bl
+
+    load = [os.getloadavg()[0]]
+    live = bl.widgets.LiveRaster(bl.networks.coba(4000, seed=0), duration=LIVE_MS, **LIVE_OPTIONS)
+    live.widget  # the layout with its jupyter_bokeh BokehModel: every frame is serialised as in a notebook
+    live.step()  # compiles the chunk program
+    frames: list[float] = []
+    push = live.view.push
+
+    def timed_push() -> bool:
+        pushed = push()
+        if pushed:
+            frames.append(time.perf_counter())
+        return pushed
+
+    live.view.push = timed_push
+
+    async def whole_run() -> None:
+        live.start()
+        await live.wait()
+
+    runner = bl.Runner(bl.networks.coba(4000, seed=0), progress=False)
+    runner.run(100.0)  # compiles
+    headless, streamed, fps, intervals = [], [], [], []
+    headless_cpu, streamed_cpu = [], []
+    for _ in range(LIVE_REPEATS):  # alternated, so that a busy moment of the machine hits both
+        runner.reset()
+        t0, c0 = time.perf_counter(), time.process_time()
+        ref = runner.run(LIVE_MS)
+        headless.append(time.perf_counter() - t0)
+        headless_cpu.append(time.process_time() - c0)
+        live.reset()
+        frames.clear()
+        t0, c0 = time.perf_counter(), time.process_time()
+        asyncio.run(whole_run())
+        wall = time.perf_counter() - t0
+        streamed_cpu.append(time.process_time() - c0)
+        streamed.append(wall)
+        fps.append(len(frames) / wall)
+        intervals.extend(np.diff([t0, *frames]))
+        res = live.result()
+        assert live.state == "finished" and not live.errors, live.status_text
+        assert np.array_equal(res.spikes.times, ref.spikes.times), "the streamed run differs from the headless one"
+    load.append(os.getloadavg()[0])
+    windows = {k: len(s.data["t"]) for k, s in live.sources.items()}
+    row = {"name": "LiveRaster (COBA-4k)", "what": f"{LIVE_MS / 1000:g} s streamed: frame interval",
+           **_stats(intervals), "fps": float(np.median(fps)), "fps_min": float(min(fps)),
+           "headless_s": min(headless), "live_s": min(streamed), "slowdown": min(streamed) / min(headless) - 1.0,
+           "headless_cpu_s": min(headless_cpu), "live_cpu_s": min(streamed_cpu),
+           "slowdown_cpu": min(streamed_cpu) / min(headless_cpu) - 1.0,
+           "every_ms": live.every, "spikes": len(res.spikes), "window_points": windows, "repeats": LIVE_REPEATS,
+           "load": f"{load[0]:.1f} -> {load[1]:.1f} on {os.cpu_count()} CPUs"}
+    live.close()
+    return row
+
+
+MEASUREMENTS: list[Callable[[], dict[str, Any]]] = [explorer_hh_slider, peer_interact_runner, peer_interact_numpy,
+                                                      live_coba4k]
+
+
+# -- report ----------------------------------------------------------------------------------------------------
+def _table(rows: list[dict[str, Any]]) -> str:
+    head = "| panel | change | n | median (ms) | p95 (ms) | min (ms) |\n|---|---|---|---|---|---|\n"
+    return head + "".join(f"| {r['name']} | {r['what']} | {r['n']} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | "
+                          f"{r['min_ms']:.1f} |\n" for r in rows)
+
+
+def main(names: list[str] | None = None) -> list[dict[str, Any]]:
+    import jax
+
+    chosen = [m for m in MEASUREMENTS if not names or m.__name__ in names]
+    rows = []
+    for m in chosen:
+        t0 = time.perf_counter()
+        row = m()
+        row["function"] = m.__name__
+        rows.append(row)
+        print(f"{m.__name__}: median {row['median_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    if names:  # one measurement rerun: the other rows are kept from the last full run
+        try:
+            old = json.loads((HERE / "widgets.json").read_text())["rows"]
+        except (OSError, ValueError, KeyError):
+            old = []
+        ran = {r["function"] for r in rows}
+        order = [m.__name__ for m in MEASUREMENTS]
+        rows = sorted([r for r in old if r.get("function") not in ran] + rows,
+                      key=lambda r: order.index(r["function"]) if r.get("function") in order else len(order))
+    table = _table(rows)
+    print("\n" + table)
+    machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": platform.processor(),
+               "jax": jax.__version__, "backend": jax.default_backend(),
+               "date": time.strftime("%Y-%m-%d %H:%M")}
+    (HERE / "widgets.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+    notes = [f"- {r['name']}: {r['points_simulated']} samples simulated per trace, {r['points_sent']} sent to the "
+             f"plot (min/max decimation; full data in `explorer.result`); {r['compiles_during']} compilations "
+             f"during the {r['n']} changes (target: median and p95 <= {TARGET_MS:.0f} ms); process CPU time per "
+             f"change: median {r.get('cpu_median_ms', math.nan):.1f} ms, p95 {r.get('cpu_p95_ms', math.nan):.1f} ms; "
+             f"load average {r.get('load', '?')}."
+             for r in rows if "points_sent" in r]
+    notes += [f"- {r['name']}: {r['fps']:.1f} frames/s delivered to the sources (slowest repeat {r['fps_min']:.1f}; "
+              f"target >= {LIVE_FPS_TARGET:.0f}); simulation slowdown against headless Runner.run: wall "
+              f"{r['slowdown']:+.1%} ({r['live_s']:.3f} s vs {r['headless_s']:.3f} s), CPU time "
+              f"{r['slowdown_cpu']:+.1%} ({r['live_cpu_s']:.3f} s vs {r['headless_cpu_s']:.3f} s) (target <= "
+              f"{LIVE_SLOWDOWN_TARGET:.0%}); chunks of {r['every_ms']:g} ms; {r['spikes']} spikes, identical to the "
+              f"headless run; points in the windows at the end: {r['window_points']}; load average "
+              f"{r.get('load', '?')}." for r in rows if "fps" in r]
+    (HERE / "WIDGETS.md").write_text(
+        "# Widget latency (kernel side)\n\n" + (__doc__ or "").split("\n\n", 1)[1].rsplit("\n\nRun:", 1)[0]
+        + f"\n\nCommand: `.venv/bin/python benchmarks/widgets.py`; {machine['date']}, {machine['platform']}, "
+        f"jax {machine['jax']} ({machine['backend']}), Python {machine['python']}.\n\n" + table
+        + ("\n" + "\n".join(notes) + "\n" if notes else ""))
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or None)
