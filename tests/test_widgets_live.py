@@ -55,11 +55,13 @@ def test_streamed_data_equals_a_headless_run():
     same_spikes(res, ref)
     np.testing.assert_array_equal(res["E.V"], ref["E.V"])
     # the windows hold what the headless run recorded (300 ms fit in every window's rollover here)
-    for pop in ("E", "I"):
+    src = live.sources["raster"].data
+    for k, pop in enumerate(("E", "I")):
         t, i = ref.spikes.populations[pop]
-        src = live.sources[f"raster_{pop}"].data
-        np.testing.assert_array_equal(src["t"], t)
-        np.testing.assert_array_equal(src["i"], i + live.view.offset[pop])
+        mine = src["k"] == k
+        np.testing.assert_array_equal(src["t"][mine], t)
+        np.testing.assert_array_equal(src["i"][mine], i + live.view.offset[pop])
+    assert np.all(np.diff(src["t"]) >= 0)  # in time order
     tr = live.sources["traces"].data
     np.testing.assert_array_equal(tr["t"], ref.ts)
     np.testing.assert_array_equal(tr["y0"], ref["E.V"][:, 0])
@@ -186,13 +188,18 @@ def test_windows_are_bounded_by_rollover_and_hold_the_newest_data():
     assert len(tr["t"]) == 501
     np.testing.assert_array_equal(tr["t"], ref.ts[-501:])
     np.testing.assert_array_equal(tr["y0"], ref["E.V"][-501:, 0])
-    # raster: 100 neurons shown (80 E, 20 I); the newest spikes of those
-    assert live.view.shown == {"E": 80, "I": 20}
-    t, i = ref.spikes.populations["I"]
-    keep = i < 20
-    src = live.sources["raster_I"].data
-    np.testing.assert_array_equal(src["t"], t[keep][-roll["raster_I"]:])
-    np.testing.assert_array_equal(src["i"], i[keep][-roll["raster_I"]:] + 80)
+    # raster: 100 neurons shown (80 E, 20 I), stacked; the newest spikes of those, in time order
+    assert live.view.shown == {"E": 80, "I": 20} and roll["raster"] == 400 + 100  # 100 Hz over 50 ms
+    (tE, iE), (tI, iI) = ref.spikes.populations["E"], ref.spikes.populations["I"]
+    keepE, keepI = iE < 80, iI < 20
+    t = np.concatenate([tE[keepE], tI[keepI]])
+    i = np.concatenate([iE[keepE], iI[keepI] + 80])
+    k = np.concatenate([np.zeros(keepE.sum()), np.ones(keepI.sum())])
+    order = np.argsort(t, kind="stable")[-500:]
+    assert t.size > 500  # the window is full
+    src = live.sources["raster"].data
+    for col, want in (("t", t), ("i", i), ("k", k)):
+        np.testing.assert_array_equal(src[col], want[order])
     assert len(live.sources["rates"].data["t"]) == 11
     # the full record is kept
     same_spikes(live.result(), ref)

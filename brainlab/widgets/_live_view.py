@@ -8,7 +8,7 @@ its rollover, so a long run draws in constant memory and time; the full record s
 Panels:
 
 - ``raster``: one dot per spike of the shown neurons (a colour per population, stacked: the first population at
-  the bottom);
+  the bottom), all populations in one source (columns ``t``, ``i``, and ``k``, the population's number);
 - ``rates``: the population rate of each population, :math:`r = n_\text{spikes} / (N\,\Delta)` in Hz over bins of
   :math:`\Delta` = ``rate_bin`` ms (a bin :math:`(a, a + \Delta]` holds the spikes of the steps ending in it);
 - ``traces``: the recorded values of chosen neurons (mV for ``'E.V'``), every ``stride``-th step so that a
@@ -55,7 +55,7 @@ class LiveView:
     def __init__(self, dt: float, sizes: dict[str, int], *, raster: list[str], raster_neurons: int | None,
                  rates: list[str], rate_bin: float, traces: list[tuple[str, str, int]], window: float,
                  t0: float = 0.0, width: int = 760):
-        from bokeh.models import ColumnDataSource, DataRange1d, Range1d
+        from bokeh.models import ColumnDataSource, DataRange1d, LinearColorMapper, Range1d
         from bokeh.plotting import figure
 
         self.dt = float(dt)
@@ -84,13 +84,18 @@ class LiveView:
             f = figure(width=width, height=300, title=title, x_range=self.x_range, y_range=Range1d(-0.5, k - 0.5),
                        x_axis_label="t (ms)", y_axis_label="neuron", output_backend="webgl",
                        tools="pan,xwheel_zoom,reset")
-            for p in self.raster:
-                src = ColumnDataSource(data={"t": np.zeros(0), "i": np.zeros(0)})
-                f.scatter("t", "i", source=src, size=2, color=colour[p], legend_label=p)
-                self.sources[f"raster_{p}"] = src
-                self.rollover[f"raster_{p}"] = max(1000, int(self.shown[p] * self.window / 1000 * MAX_RATE_SHOWN_HZ))
+            # one source for every population (one stream per frame); the colour comes from the column 'k'
+            src = ColumnDataSource(data={"t": np.zeros(0), "i": np.zeros(0), "k": np.zeros(0)})
+            palette = [colour[p] for p in self.raster]
+            mapper = LinearColorMapper(palette=palette, low=-0.5, high=len(palette) - 0.5)
+            f.scatter("t", "i", source=src, size=2, color={"field": "k", "transform": mapper})
+            for p in self.raster:  # legend entries (empty glyphs, never streamed)
+                f.scatter([], [], size=6, color=colour[p], legend_label=p)
             f.legend.location = "top_left"
             f.legend.orientation = "horizontal"
+            self.sources["raster"] = src
+            self.rollover["raster"] = sum(max(100, int(self.shown[p] * self.window / 1000 * MAX_RATE_SHOWN_HZ))
+                                          for p in self.raster)
             self.figures["raster"] = f
         self._spikes: dict[str, list[np.ndarray]] = {p: [] for p in self.raster}
         self._spike_ix: dict[str, list[np.ndarray]] = {p: [] for p in self.raster}
@@ -195,16 +200,20 @@ class LiveView:
         """Stream what was gathered to the sources (one frame); ``False`` if there was nothing new."""
         if not self.pending:
             return False
-        for p in self.raster:
-            if self._spikes[p]:
-                t = np.concatenate(self._spikes[p])
-                i = np.concatenate(self._spike_ix[p])
+        if any(self._spikes[p] for p in self.raster):
+            ts, ix, ks = [], [], []
+            for k, p in enumerate(self.raster):
+                for t, i in zip(self._spikes[p], self._spike_ix[p]):
+                    ts.append(t)
+                    ix.append(i)
+                    ks.append(np.full(t.shape, float(k)))
                 self._spikes[p].clear()
                 self._spike_ix[p].clear()
-                if t.size:
-                    key = f"raster_{p}"
-                    self.sources[key].stream({"t": t[-self.rollover[key]:], "i": i[-self.rollover[key]:]},
-                                             rollover=self.rollover[key])
+            t, i, k = np.concatenate(ts), np.concatenate(ix), np.concatenate(ks)
+            if t.size:
+                order = np.argsort(t, kind="stable")[-self.rollover["raster"]:]  # in time order: rollover drops
+                self.sources["raster"].stream({"t": t[order], "i": i[order], "k": k[order]},  # the oldest
+                                              rollover=self.rollover["raster"])
         if self._rate_rows:
             rows, self._rate_rows = self._rate_rows, []
             data = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
