@@ -251,7 +251,7 @@ _MODEL_NOTEBOOK_CELLS = (
      "hh = bl.neurons.HH(1)\n"
      "I = bl.inputs.section([0.0, 10.0, 0.0], [20.0, 100.0, 30.0], dt=0.05)   # \u00b5A/cm\u00b2: off, on, off (ms)\n"
      "res = bl.Runner(hh, dt=0.05, monitors={'V': 'HH.V'}).run(150.0, inputs={hh: I})\n"
-     "res.data['V'][:, 0].max()          # peak membrane potential (mV): the spikes overshoot 0 mV"),
+     "float(res.data['V'].max())         # peak membrane potential (mV): the spikes overshoot 0 mV"),
     ("code", "bl.widgets.NeuronExplorer(bl.neurons.HH)"),
 )
 
@@ -267,8 +267,8 @@ def model_notebook() -> dict[str, Any]:
         (4, ['markdown', 'code', 'code', 'code'])
     """
     cells = []
-    for kind, source in _MODEL_NOTEBOOK_CELLS:
-        cell: dict[str, Any] = {"cell_type": kind, "metadata": {}, "source": source}
+    for i, (kind, source) in enumerate(_MODEL_NOTEBOOK_CELLS):
+        cell: dict[str, Any] = {"id": f"brainlab-{i}", "cell_type": kind, "metadata": {}, "source": source}
         if kind == "code":
             cell.update(outputs=[], execution_count=None)
         cells.append(cell)

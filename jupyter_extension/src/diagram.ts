@@ -249,8 +249,8 @@ export class NetworkRenderer extends Widget implements IRenderMime.IRenderer {
     const circular = this._button('Circular', 'Nodes on a circle', () => this._setKind('circular'), {
       'data-layout': 'circular'
     });
-    const zin = this._button('+', 'Zoom in', () => this._zoom(1 / 1.25));
-    const zout = this._button('\u2212', 'Zoom out', () => this._zoom(1.25));
+    const zin = this._button('+', 'Zoom in', () => this._zoom(1 / 1.25), { 'aria-label': 'Zoom in' });
+    const zout = this._button('\u2212', 'Zoom out', () => this._zoom(1.25), { 'aria-label': 'Zoom out' });
     const reset = this._button('Fit', 'Show the whole network', () => this._fit());
     this._toolbar.append(layered, circular, zin, zout, reset);
   }
