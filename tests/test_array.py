@@ -6,7 +6,7 @@ import operator
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -99,6 +99,8 @@ def with_specials(a, placed):
 
 
 @given(floats, st.sampled_from(["sum", "mean", "cumsum", "std", "max", "min", "argmax", "argmin"]), specials)
+@example(np.full(20, 2.0106907, np.float32), "cumsum", [(19, np.inf)])  # found by the explore profile: the
+# finite prefixes before an inf are order-dependent sums, not numpy's digits
 def test_reductions_keep_the_float_order_promise(a, name, placed):
     a = with_specials(a, placed)
     got = np.asarray(getattr(be.asarray(a), name)())
@@ -107,20 +109,24 @@ def test_reductions_keep_the_float_order_promise(a, name, placed):
     if name in ("max", "min", "argmax", "argmin"):  # exact, first position on ties, NaN wins
         np.testing.assert_array_equal(got, ref)
         return
+    n = a.size
+    if name == "cumsum":  # each prefix is a sum: bounded while finite, then numpy's inf or NaN
+        flat = a.ravel()
+        for k in range(n):
+            prefix = flat[: k + 1]
+            if np.isfinite(prefix).all():
+                assert abs(float(got[k]) - exact_sum(prefix)) <= sum_bound(prefix), (k, float(got[k]))
+            else:
+                np.testing.assert_array_equal(got[k], ref[k], err_msg=f"prefix {k}")
+        return
     if not np.isfinite(a).all():  # NaN propagates; inf + (-inf) is NaN; in this domain nothing finite overflows
         np.testing.assert_array_equal(got, ref)  # NaN == NaN here; inf signs must agree
         return
-    n = a.size
     if name == "sum":
         assert abs(float(got) - exact_sum(a)) <= sum_bound(a), (float(got), exact_sum(a))
     elif name == "mean":
         s, b = exact_sum(a), sum_bound(a)
         assert abs(float(got) - s / n) <= (b + U * (abs(s) + b)) / n, (float(got), s / n)
-    elif name == "cumsum":
-        flat = a.ravel()
-        for k in range(n):
-            prefix = flat[: k + 1]
-            assert abs(float(got[k]) - exact_sum(prefix)) <= sum_bound(prefix), (k, float(got[k]))
     else:
         std, bound = expected_std_and_bound(a)
         assert abs(float(got) - std) <= bound, (float(got), std, bound)
