@@ -261,3 +261,44 @@ def test_construction_inside_a_running_loop_has_the_first_result_at_once():
     ex, count = asyncio.run(in_a_kernel())
     assert count == ex.spike_count > 0 and ex._job.runs == 1
     ex.close()
+
+
+def test_a_model_of_your_own_gets_a_scanned_default_input_and_code_that_runs():
+    from brainlab._model import Parameter, Variable
+    from brainlab.neurons import AbstractNeuron
+    from brainlab.neurons._base import reset_fire
+    from brainlab.widgets._explorer_inputs import model_defaults
+
+    class Leaky(AbstractNeuron, register=False):
+        """A leaky integrator with a threshold (unit resistance: the input is in mV)."""
+
+        PARAMETERS = (Parameter("V_rest", -65.0, "mV"), Parameter("V_reset", -65.0, "mV"),
+                      Parameter("V_th", -50.0, "mV"), Parameter("tau", 10.0, "ms", (0.1, 100.0)),
+                      Parameter("t_ref", 0.0, "ms", (0.0, 10.0)), Parameter("I_ext", 0.0, "mV"))
+        VARIABLES = (Variable("V", -65.0, "mV"),)
+        EQUATIONS = r"\tau \dot V = -(V - V_\text{rest}) + I"
+        REFERENCE = "a test model"
+        SPIKING = True
+
+        def initial_values(self, params):
+            return {"V": params["V_rest"]}
+
+        def vector_field(self, state, params, I=0.0):  # noqa: E741
+            return {"V": (-(state["V"] - params["V_rest"]) + params["I_ext"] + I) / params["tau"]}
+
+        def _fire(self, x, x_new, params, t, dt):
+            V, s, _ = reset_fire(self, x_new["V"], params, t, dt, threshold="V_th")
+            return {"V": V}, s
+
+    # rheobase 15 mV: the scan's first current with sustained firing is just above, doubled and rounded
+    amplitude, duration = model_defaults(Leaky)
+    assert amplitude in (30.0, 40.0) and duration == 200.0
+    ex = NeuronExplorer(Leaky, duration=100.0)
+    assert ex.spike_count > 0
+    ex.set(tau=20.0)
+    code = ex.code()
+    assert "class of your own" in code and "Leaky(1, tau=20.0)" in code
+    ns = {"Leaky": Leaky}
+    exec(code, ns)
+    assert np.array_equal(ns["V"], ex.result["V"][:, 0])
+    ex.close()
