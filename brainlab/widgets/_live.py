@@ -55,7 +55,10 @@ class LiveRun(AbstractPanel):
 
     Other arguments:
         inputs: Runner inputs (``{'E': 20.}``), as for ``Runner.run``.
-        every: simulated ms per chunk: sliders and buttons act at chunk boundaries.
+        every: simulated ms per chunk: sliders and buttons act at chunk boundaries.  Default: 100 ms (the
+            headless Runner's chunk; shorter chunks cost more per simulated ms), or, with ``speed``, the
+            simulated time of one frame, ``speed / fps`` (at most 100 ms), so that a speed-limited run moves
+            smoothly.
         window: the time shown (ms); the windows keep at most this much.
         raster_neurons: the raster shows at most this many neurons (in proportion: the first of each).
         rate_bin: the population rate's bin (ms).
@@ -88,7 +91,7 @@ class LiveRun(AbstractPanel):
 
     def __init__(self, runner_or_net: Any, *, raster: bool | list[str] = True, traces: Any = None,
                  rates: bool | list[str] = True, controls: Any = (), duration: float | None = 1000.0,
-                 inputs: Mapping[Any, Any] | None = None, every: float = 50.0, window: float = 500.0,
+                 inputs: Mapping[Any, Any] | None = None, every: float | None = None, window: float = 500.0,
                  raster_neurons: int | None = 1000, rate_bin: float = 5.0, fps: float = 30.0,
                  speed: float | None = None, title: str | None = None):
         from .._network import Network
@@ -96,10 +99,12 @@ class LiveRun(AbstractPanel):
 
         super().__init__(title or "live run")
         self.duration = None if duration is None else positive("duration", duration)
-        self.every = positive("every", every)
         self.window = positive("window", window)
         self.fps = positive("fps", fps)
         self.speed = None if speed is None else positive("speed", speed)
+        if every is None:
+            every = 100.0 if self.speed is None else min(100.0, self.speed / self.fps)
+        self.every = positive("every", every)
         self.inputs = inputs
         spec = trace_spec(traces)
         if isinstance(runner_or_net, Runner):
@@ -166,7 +171,7 @@ class LiveRun(AbstractPanel):
         self._task: asyncio.Task | None = None
         self._paused = False
         self._wake: asyncio.Event | None = None
-        self._last_push = 0.0
+        self._next_frame = 0.0  # perf_counter time at which the next frame is due
         self._shown_t = self.runner.t  # the end of the data given to the view
         self._state = "idle"
         self._update()
@@ -278,7 +283,7 @@ class LiveRun(AbstractPanel):
             self._ensure_iterator()
             if self._one_chunk() is None and self._it is None and self._state == "error":
                 break
-            if time.perf_counter() - self._last_push >= 1.0 / self.fps:
+            if time.perf_counter() >= self._next_frame:
                 self._push()
         self._push()
         if self._state == "running":
@@ -375,7 +380,7 @@ class LiveRun(AbstractPanel):
                 if self._one_chunk() is None:
                     break
                 now = time.perf_counter()
-                if now - self._last_push >= 1.0 / self.fps:
+                if now >= self._next_frame:
                     self._push()
                 if self.speed is not None:
                     ahead = (self.t - t0) / self.speed - (time.perf_counter() - wall0)
@@ -395,7 +400,11 @@ class LiveRun(AbstractPanel):
             self._push()
 
     def _push(self) -> None:
-        self._last_push = time.perf_counter()  # frames start 1/fps apart, whatever a push costs
+        # frames are due every 1/fps s; a frame late by less than that (it waits for a chunk to end) moves the
+        # next deadline less, so that frames come fps times per second on average while chunks are short
+        now, period = time.perf_counter(), 1.0 / self.fps
+        late = now - self._next_frame
+        self._next_frame = (self._next_frame if 0.0 <= late < period else now) + period
         if self.view.push():
             self.frames_pushed += 1
         self._update()
