@@ -57,6 +57,8 @@ def _dde_rk4(f: Callable[[float, float], float], history: float, tau: float, dt:
     for i in range(n_steps):
         xa, da = delayed(i)
         xb, db = delayed(i + 1)
+        if i + 1 == m:
+            db = hd  # the interval before t = 0 lies in the history: its slope there, not the solution's
         xm = 0.5 * (xa + xb) + dt / 8.0 * (da - db)  # Hermite cubic at the half step
         xi = x[i]
         k1 = dx[i]
