@@ -78,7 +78,7 @@ def test_checkpoint_gives_the_plain_gradients():
     # is summed over time (per segment, then over segments); in float32 that order shows at the 1e-6 level.
     with be.precision("float64"):
         net, inp = _net()
-        data = (_spikes(4, 40, 20, seed=1), np.array([0, 1, 2, 1]))  # T = 40: 5 plain steps, 5 segments of 7
+        data = (_spikes(4, 40, 20, seed=1), np.array([0, 1, 2, 1]))  # T = 40: 8 segments of 5 steps
         loss, plain = BPTT(net, "cross_entropy_max", input=inp, output="out.V", progress=False).gradient(data)
         loss_r, remat = BPTT(net, "cross_entropy_max", input=inp, output="out.V", checkpoint=True,
                              progress=False).gradient(data)

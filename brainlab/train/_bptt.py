@@ -145,8 +145,8 @@ class BPTT:
         truncate: truncated BPTT: the state is cut from the gradient (``stop_gradient``) every ``truncate``
             steps, counted back from the last step, so each output's gradient reaches at most ``truncate`` steps
             into the past (the last window has exactly ``truncate`` steps).
-        checkpoint: rematerialisation over time: ``True`` (segments of about :math:`\sqrt{T}` steps) or a segment
-            length :math:`C`.  The backward pass keeps the state only at segment starts and recomputes each
+        checkpoint: rematerialisation over time: ``True`` (segments of about :math:`\sqrt{T}` steps, a divisor
+            of :math:`T` where one is close) or a segment length :math:`C`.  The backward pass keeps the state only at segment starts and recomputes each
             segment's steps, so memory is :math:`O(T/C + C)` states instead of :math:`O(T)`, for about one more
             forward pass; the gradients are identical.
         progress: show a progress bar with the loss (tqdm).
@@ -340,12 +340,13 @@ class BPTT:
         return [prog.sj.states[i].value for i in prog.const_pos]
 
     def _forward(self, prog: _Program) -> Callable:
-        """``outputs(pvals, cvals, init, xs)``: the readout of every step for one sample, ``(T,) + out_shape``."""
+        """``outputs(pvals, cvals, init, xs)``: the readout of every step, ``(batch, T) + out_shape``, for inputs
+        ``xs`` given time-major, ``(T, batch, ...)`` (so that slicing and segmenting time copies nothing)."""
         sj, n = prog.sj, len(prog.sj.states)
         dt, truncate, checkpoint = self.dt, self.truncate, self.checkpoint
 
         def run(pvals, cvals, init, xs):
-            def step(carry, inp):
+            def one(t, carry, x):  # one sample, one step
                 vals: list[Any] = [None] * n
                 for i, v in zip(prog.param_pos, pvals):
                     vals[i] = v
@@ -353,30 +354,37 @@ class BPTT:
                     vals[i] = v
                 for i, v in zip(prog.carry_pos, carry):
                     vals[i] = v
-                outs, new = sj.evaluate(list(inp), vals)
+                outs, new = sj.evaluate([t, x], vals)
                 return new, outs[0]
 
-            T = xs.shape[0]
+            def step(carry, inp):
+                t, x = inp
+                return jax.vmap(one, in_axes=(None, 0, 0))(t, carry, x)
+
+            T, B = xs.shape[0], xs.shape[1]
+            carry = [jnp.broadcast_to(v, (B,) + v.shape) for v in init]
             ts = jnp.arange(T, dtype=xs.dtype) * dt
             seg = None
             if checkpoint is not None:
-                seg = max(1, math.ceil(math.sqrt(min(T, truncate or T)))) if checkpoint is True else int(checkpoint)
+                seg = _segment_length(min(T, truncate or T)) if checkpoint is True else int(checkpoint)
             if truncate is None or truncate >= T:
-                return _segments(step, list(init), (ts, xs), seg)[1]
-            K = truncate
-            r, nw = T % K, T // K
-            carry, parts = list(init), []
-            if r:
-                carry, y0 = _segments(step, carry, (ts[:r], xs[:r]), seg)
-                parts.append(y0)
+                ys = _segments(step, carry, (ts, xs), seg)[1]
+            else:
+                K = truncate
+                r, nw = T % K, T // K
+                parts = []
+                if r:
+                    carry, y0 = _segments(step, carry, (ts[:r], xs[:r]), seg)
+                    parts.append(y0)
 
-            def window(c, xw):
-                return _segments(step, jax.lax.stop_gradient(c), xw, seg)
+                def window(c, xw):
+                    return _segments(step, jax.lax.stop_gradient(c), xw, seg)
 
-            body = (ts[r:].reshape(nw, K), xs[r:].reshape((nw, K) + xs.shape[1:]))
-            carry, yw = jax.lax.scan(window, carry, body)
-            parts.append(yw.reshape((nw * K,) + yw.shape[2:]))
-            return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+                body = (ts[r:].reshape(nw, K), xs[r:].reshape((nw, K) + xs.shape[1:]))
+                carry, yw = jax.lax.scan(window, carry, body)
+                parts.append(yw.reshape((nw * K,) + yw.shape[2:]))
+                ys = jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+            return jnp.swapaxes(ys, 0, 1)
 
         return run
 
@@ -384,8 +392,7 @@ class BPTT:
         fn = prog.jitted.get(kind)
         if fn is not None:
             return fn
-        one = self._forward(prog)
-        batch = jax.vmap(one, in_axes=(None, None, None, 0))
+        batch = self._forward(prog)
         loss_fn, opt = self.loss, self.optimizer
         logits = getattr(loss_fn, "logits", None)
 
@@ -454,7 +461,7 @@ class BPTT:
             pad = bs - xb.shape[0]
             if pad:
                 xb = jnp.concatenate([xb, jnp.repeat(xb[-1:], pad, axis=0)])
-            out.append(np.asarray(fn(pvals, cvals, init, xb))[: bs - pad])
+            out.append(np.asarray(fn(pvals, cvals, init, _time_major(xb)))[: bs - pad])
         return np.concatenate(out)
 
     def evaluate(self, data: Any, batch_size: int = 256) -> dict[str, float]:
@@ -472,7 +479,8 @@ class BPTT:
         at the current parameters (nothing is updated)."""
         xs, ys = self._data(data, "gradient")
         prog = self._program(xs.shape[2:])
-        (loss, _), g = self._compiled(prog, "grad")(self._pvals(), self._consts(prog), self._initial(prog), xs, ys)
+        (loss, _), g = self._compiled(prog, "grad")(self._pvals(), self._consts(prog), self._initial(prog),
+                                                  _time_major(xs), ys)
         return float(loss), {name: np.asarray(v) for name, v in zip(self.params, g)}
 
     def fit(self, data: Any, epochs: int = 10, batch_size: int = 32, *, validation: Any = None,
@@ -490,11 +498,12 @@ class BPTT:
             seed: seed of the shuffling.
         """
         xs, ys = self._data(data, "fit")
+        xs = _time_major(xs)  # (T, n_samples, ...): each mini-batch is gathered along axis 1
         if validation is not None:
             validation = self._data(validation, "fit(validation=)")
         if patience is not None and (validation is None or int(patience) < 1):
             raise ValueError("BPTT.fit: patience= (early stopping) needs validation data and an int >= 1.")
-        n = xs.shape[0]
+        n = xs.shape[1]
         bs = max(1, min(int(batch_size), n))
         n_batches = n // bs
         prog = self._program(xs.shape[2:])
@@ -515,7 +524,7 @@ class BPTT:
                 losses, correct = [], []
                 for b in range(n_batches):
                     idx = perm[b * bs:(b + 1) * bs]
-                    pvals, self._opt_state, loss, c = step(pvals, self._opt_state, cvals, init, xs[idx], ys[idx])
+                    pvals, self._opt_state, loss, c = step(pvals, self._opt_state, cvals, init, xs[:, idx], ys[idx])
                     losses.append(loss)
                     correct.append(c)
                     if bar is not None:
@@ -549,6 +558,18 @@ class BPTT:
         if validation is not None and restore_best and best[1] is not None:
             self._write(best[1])
         return h
+
+
+def _segment_length(T: int) -> int:
+    """About sqrt(T) steps per segment; a divisor of T when one lies within a factor 2 of sqrt(T) (no
+    remainder: the input is then segmented by a reshape, which copies nothing)."""
+    root = math.sqrt(T)
+    divisors = [c for c in range(max(1, int(root / 2)), int(2 * root) + 1) if T % c == 0]
+    return min(divisors, key=lambda c: abs(c - root)) if divisors else max(1, math.ceil(root))
+
+
+def _time_major(x: jax.Array) -> jax.Array:
+    return jnp.swapaxes(x, 0, 1)
 
 
 def _progress(enabled: bool, total: int) -> Any:

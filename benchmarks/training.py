@@ -1,0 +1,148 @@
+"""Benchmark of brainlab.train: surrogate-gradient BPTT.
+
+Run: ``.venv/bin/python benchmarks/training.py [--quick]``.  Prints one table and writes
+``benchmarks/results/training.json``.
+
+BPTT section (a Linear (``bl.train.Dense``) + LIF layer, spike-count MSE loss, dt = 1 ms):
+
+1. ``bptt_times``: T = 500 steps, batch 16, n in {512, 1024} (n inputs -> n LIF): the forward pass and the loss's
+   value-and-gradient, each after compilation (minimum over repeats: the machine may be shared), and the
+   compilation time.
+2. ``bptt_memory``: peak memory of value-and-gradient over T = 1,000 and 10,000 steps (n = 512 LIF, batch 16,
+   with a Dense readout onto 10 leaky units and the max-over-time cross-entropy), plain and with
+   ``checkpoint=True`` (segments of ceil(sqrt(T)) steps).  Measured as XLA's buffer assignment of the compiled
+   program (``compiled.memory_analysis()``): the temporaries are BPTT's working memory; the arguments (the
+   input spikes, ``batch x T x n`` floats, O(T) in any method) are listed apart.  The same on any backend; with
+   ``--run`` the 10,000-step checkpointed program is also run once.
+
+Peers (spyx on JAX, snnTorch on torch) are not measured yet: their environments would live under
+``benchmarks/.peers`` (never a dependency of brainlab), as for the network benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import platform
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import brainlab as bl
+from brainlab.train._bptt import BPTT
+from brainlab.train._layers import Dense, LeakyReadout, SpikeInput
+from brainlab.train._losses import cross_entropy_max, mse
+
+RESULTS = pathlib.Path(__file__).parent / "results" / "training.json"
+
+
+def _layer(n: int, checkpoint=None, readout: bool = False) -> tuple[BPTT, object]:
+    """n inputs -> Dense -> n LIF; the loss reads the LIF spikes (MSE to zero), or with ``readout`` a Dense layer
+    onto 10 leaky readout units (cross-entropy of their maximum), so that the outputs kept per step are small."""
+    inp = SpikeInput(n)
+    lif = bl.neurons.LIF(n, spike_dtype=float, V_rest=0.0, V_reset=0.0, V_th=1.0, R=1.0, t_ref=0.0, tau=10.0)
+    parts = dict(inp=inp, lif=lif, w=Dense(inp, lif, scale=20.0, seed=0))
+    if readout:
+        out = LeakyReadout(10, R=1.0)
+        parts.update(out=out, w_out=Dense(lif, out, scale=5.0, seed=1))
+    net = bl.Network(**parts)
+    return BPTT(net, cross_entropy_max if readout else mse, optax.adam(1e-3), input=inp,
+                output="out.V" if readout else "lif.spike", checkpoint=checkpoint, progress=False), net
+
+
+def _data(n: int, T: int, batch: int, labels: bool = False) -> tuple[jax.Array, jax.Array]:
+    x = (np.random.default_rng(0).uniform(size=(batch, T, n)) < 0.05).astype(np.float32)
+    y = jnp.arange(batch) % 10 if labels else jnp.zeros((batch, T, n), jnp.float32)
+    return jnp.asarray(x), y
+
+
+def _programs(trainer: BPTT, x: jax.Array):
+    prog = trainer._program(x.shape[2:])
+    args = (trainer._pvals(), trainer._consts(prog), trainer._initial(prog))
+    x = jnp.swapaxes(x, 0, 1)  # the compiled programs take time-major inputs, (T, batch, ...)
+    return trainer._compiled(prog, "outputs"), trainer._compiled(prog, "grad"), args, x
+
+
+def _best(fn, repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn())
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bptt_times(n: int, T: int = 500, batch: int = 16, repeats: int = 3) -> dict:
+    """Forward and value-and-gradient times (s) after compilation, and the compilation times."""
+    trainer, _ = _layer(n)
+    x, y = _data(n, T, batch)
+    fwd, grad, args, x = _programs(trainer, x)
+    t0 = time.perf_counter()
+    jax.block_until_ready(fwd(*args, x))
+    c_fwd = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    jax.block_until_ready(grad(*args, x, y))
+    c_grad = time.perf_counter() - t0
+    return {"n": n, "T": T, "batch": batch,
+            "forward_s": _best(lambda: fwd(*args, x), repeats),
+            "value_and_grad_s": _best(lambda: grad(*args, x, y), repeats),
+            "first_forward_s": c_fwd, "first_value_and_grad_s": c_grad}
+
+
+def bptt_memory(checkpoint, n: int = 512, T: int = 10_000, batch: int = 16, run: bool = False) -> dict:
+    """Peak memory (bytes) of value-and-gradient over ``T`` steps from XLA's buffer assignment."""
+    trainer, _ = _layer(n, checkpoint=checkpoint, readout=True)
+    x, y = _data(n, T, batch, labels=True)
+    _, grad, args, x = _programs(trainer, x)
+    t0 = time.perf_counter()
+    compiled = grad.lower(*args, x, y).compile()
+    c = time.perf_counter() - t0
+    m = compiled.memory_analysis()
+    out = {"checkpoint": checkpoint, "n": n, "T": T, "batch": batch, "compile_s": c,
+           "argument_bytes": int(m.argument_size_in_bytes), "output_bytes": int(m.output_size_in_bytes),
+           "temp_bytes": int(m.temp_size_in_bytes)}
+    out["peak_bytes"] = out["argument_bytes"] + out["output_bytes"] + out["temp_bytes"]
+    if run:
+        t0 = time.perf_counter()
+        jax.block_until_ready(compiled(*args, x, y))
+        out["run_s"] = time.perf_counter() - t0
+    return out
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    sizes = [512] if quick else [512, 1024]
+    rows = [bptt_times(n) for n in sizes]
+    lengths = [500, 2_000] if quick else [1_000, 10_000]
+    mem = [bptt_memory(c, T=T, run=("--run" in sys.argv and c is True and T == lengths[-1]))
+           for T in lengths for c in (None, True)]
+    print(f"BPTT, Linear + LIF, batch 16, dt = 1 ms  ({jax.default_backend()}, {platform.processor() or 'cpu'})")
+    print(f"{'n':>6} {'T':>6} {'forward (s)':>12} {'value+grad (s)':>15} {'grad/fwd':>9} {'compile fwd/grad (s)':>21}")
+    for r in rows:
+        print(f"{r['n']:>6} {r['T']:>6} {r['forward_s']:>12.4f} {r['value_and_grad_s']:>15.4f} "
+              f"{r['value_and_grad_s'] / r['forward_s']:>9.2f} "
+              f"{r['first_forward_s']:>10.1f}/{r['first_value_and_grad_s']:.1f}")
+    print(f"\nMemory of value-and-gradient, n = {mem[0]['n']} LIF + 10 readouts, batch 16 (XLA buffer assignment)")
+    print(f"{'T':>7} {'method':<16} {'temporaries (MiB)':>18} {'arguments (MiB)':>16} {'compile (s)':>12}")
+    for m in mem:
+        label = "plain BPTT" if m["checkpoint"] is None else "checkpoint=True"
+        extra = f"  ran in {m['run_s']:.1f} s" if "run_s" in m else ""
+        print(f"{m['T']:>7} {label:<16} {m['temp_bytes'] / 2**20:>18.1f} {m['argument_bytes'] / 2**20:>16.1f} "
+              f"{m['compile_s']:>12.1f}{extra}")
+    t = {(m["T"], m["checkpoint"]): m["temp_bytes"] for m in mem}
+    a, b = lengths
+    print(f"  T x{b // a}: plain temporaries x{t[b, None] / t[a, None]:.1f}, checkpointed x{t[b, True] / t[a, True]:.1f}"
+          f"; at T = {b}: plain / checkpointed = {t[b, None] / t[b, True]:.1f}")
+    print("\nPeers (spyx, snnTorch): not measured yet.")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({"backend": jax.default_backend(), "machine": platform.platform(),
+                                   "bptt_times": rows, "bptt_memory": mem, "peers": "not measured"}, indent=1))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
