@@ -305,3 +305,22 @@ def test_bad_arguments_get_clear_errors():
     live.controls["E.I_ext"].value = 2e6
     assert "outside its admissible range" in live.status_text and live.changes == []
     live.close()
+
+
+def test_reset_rewinds_and_a_rerun_is_the_same():
+    live = make(duration=100.0, controls=["E.I_ext"])
+    first = live.run_for(100.0)
+    live.reset()
+    assert live.t == 0.0 and live.changes == [] and live.state == "idle"
+    assert all(len(src.data["t"]) == 0 for src in live.sources.values())
+    with pytest.raises(RuntimeError, match="nothing has run yet"):
+        live.result()
+    same_spikes(live.run_for(100.0), first)
+    live.close()
+
+
+def test_default_chunks():
+    net = bl.networks.coba(100, seed=0)
+    assert LiveRun(net).every == 100.0  # the headless Runner's chunk
+    assert LiveRun(net, speed=300.0, fps=30.0).every == pytest.approx(10.0)  # one frame's worth
+    assert LiveRun(net, speed=1e5).every == 100.0
