@@ -16,11 +16,19 @@ Every run of ``make test`` must give the same verdict, so randomised tests draw 
 The profile is chosen by the environment variable ``HYPOTHESIS_PROFILE`` (``--hypothesis-profile NAME`` on the
 pytest command line overrides it).  Tests set only what is particular to them (never ``max_examples``), so a
 profile decides how hard every test is searched.
+
+brainlab's on-disk caches (compiled chunks, event and fused kernels) start empty in every session: unless
+``BRAINLAB_CACHE_DIR`` is set, the session uses a new temporary directory, removed at the end.  A warm
+``~/.cache/brainlab`` (possibly written by an older brainlab) then cannot change a verdict, while the load path
+is still exercised whenever a later test compiles a program an earlier one cached.  Set ``BRAINLAB_CACHE_DIR``
+to test against a given cache on purpose.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -42,5 +50,25 @@ if _profile not in PROFILES:
 settings.load_profile(_profile)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"hypothesis profile: {settings.get_current_profile_name()} (HYPOTHESIS_PROFILE; see tests/conftest.py)"
+_SESSION_CACHE: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _SESSION_CACHE
+    if "BRAINLAB_CACHE_DIR" not in os.environ:
+        _SESSION_CACHE = tempfile.mkdtemp(prefix="brainlab-test-cache-")
+        os.environ["BRAINLAB_CACHE_DIR"] = _SESSION_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_CACHE is not None:
+        os.environ.pop("BRAINLAB_CACHE_DIR", None)
+        shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"hypothesis profile: {settings.get_current_profile_name()} (HYPOTHESIS_PROFILE; see tests/conftest.py)",
+        f"brainlab cache: {os.environ.get('BRAINLAB_CACHE_DIR')}"
+        + (" (new for this session)" if _SESSION_CACHE else " (BRAINLAB_CACHE_DIR)"),
+    ]
