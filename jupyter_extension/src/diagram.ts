@@ -16,6 +16,13 @@ import { IComponent, IEdge, INetworkDoc, INode, IParam, IQuantity, parseNetwork,
 
 let counter = 0;
 
+/** `text` cut to `max` characters with an ellipsis (labels in the drawing; the full text is in the tooltip and
+ * the details). */
+export function shorten(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}\u2026`;
+}
+
 function quantityText(q: IQuantity | null): string {
   if (q === null) {
     return '-';
@@ -133,21 +140,37 @@ export function drawNetwork(
   kind: LayoutKind,
   uid: string,
   onHover: (rows: Array<[string, string]> | null) => void
-): { svg: SVGSVGElement; layout: ILayout } {
+): { svg: SVGSVGElement; layout: ILayout; viewBox: { x: number; y: number; w: number; h: number } } {
   const ids = doc.nodes.map(n => n.id);
   const lay = layout(
     kind,
     ids,
     doc.edges.map(e => [e.pre, e.post] as [string, string])
   );
+  const radius = new Map(doc.nodes.map(n => [n.id, nodeRadius(n.size)]));
+  // the drawing's bounds: nodes, their captions below and the self-connection loops above
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const n of doc.nodes) {
+    const p = lay.positions.get(n.id)!;
+    const r = radius.get(n.id)!;
+    x0 = Math.min(x0, p.x - r - 50);
+    x1 = Math.max(x1, p.x + r + 50);
+    y0 = Math.min(y0, p.y - r * 3.3 - 16);
+    y1 = Math.max(y1, p.y + r + 24);
+  }
+  if (!Number.isFinite(x0)) {
+    [x0, y0, x1, y1] = [0, 0, 160, 80];
+  }
+  const viewBox = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
   const svg = s('svg', {
     class: 'jp-brainlab-network-svg',
-    viewBox: `0 0 ${Math.max(lay.width, 160)} ${Math.max(lay.height, 160)}`,
+    viewBox: `${viewBox.x} ${viewBox.y} ${viewBox.w} ${viewBox.h}`,
+    width: Math.round(viewBox.w),
+    height: Math.round(viewBox.h),
     role: 'img',
     'aria-label': `network diagram: ${doc.nodes.length} nodes, ${doc.edges.length} projections`
   }) as SVGSVGElement;
   svg.appendChild(markers(uid));
-  const radius = new Map(doc.nodes.map(n => [n.id, nodeRadius(n.size)]));
   const edgeLayer = s('g', { class: 'jp-brainlab-edges' });
   const nodeLayer = s('g', { class: 'jp-brainlab-nodes' });
   // edges: parallel edges and pairs in both directions bend apart
@@ -167,7 +190,7 @@ export function drawNetwork(
       s('title', {}, `${e.name}: ${e.pre} \u2192 ${e.post} (${e.sign})`),
       s('path', { class: 'jp-brainlab-edge-hit', d: geo.d }),
       s('path', { class: 'jp-brainlab-edge-line', d: geo.d, 'marker-end': `url(#${uid}-${e.sign})` }),
-      s('text', { class: 'jp-brainlab-edge-label', x: geo.mid.x, y: geo.mid.y - 4, 'text-anchor': 'middle' }, e.name)
+      s('text', { class: 'jp-brainlab-edge-label', x: geo.mid.x, y: geo.mid.y - 4, 'text-anchor': 'middle' }, shorten(e.name, 14))
     );
     g.addEventListener('mouseenter', () => onHover(edgeDetails(e)));
     g.addEventListener('focus', () => onHover(edgeDetails(e)));
@@ -186,8 +209,12 @@ export function drawNetwork(
       { class: `jp-brainlab-node jp-brainlab-node-${n.kind}`, 'data-node': n.id, tabindex: 0 },
       s('title', {}, `${n.name}: ${n.model}${n.size !== null ? `, ${n.size} neurons` : ''}`),
       shape,
-      s('text', { class: 'jp-brainlab-node-label', x: p.x, y: p.y + 4, 'text-anchor': 'middle' }, n.name),
-      s('text', { class: 'jp-brainlab-node-sub', x: p.x, y: p.y + r + 14, 'text-anchor': 'middle' }, `${n.model} ${size}`)
+      s('text', { class: 'jp-brainlab-node-label', x: p.x, y: p.y + 4, 'text-anchor': 'middle' }, shorten(n.name, 10)),
+      s(
+        'text',
+        { class: 'jp-brainlab-node-sub', x: p.x, y: p.y + r + 14, 'text-anchor': 'middle' },
+        `${shorten(n.model, 16)} ${size}`
+      )
     );
     g.addEventListener('mouseenter', () => onHover(nodeDetails(n)));
     g.addEventListener('focus', () => onHover(nodeDetails(n)));
@@ -195,7 +222,7 @@ export function drawNetwork(
   }
   svg.appendChild(edgeLayer);
   svg.appendChild(nodeLayer);
-  return { svg, layout: lay };
+  return { svg, layout: lay, viewBox };
 }
 
 /** The MIME renderer widget. */
@@ -203,7 +230,7 @@ export class NetworkRenderer extends Widget implements IRenderMime.IRenderer {
   private _doc: INetworkDoc | null = null;
   private _kind: LayoutKind = 'layered';
   private _view = { x: 0, y: 0, w: 1, h: 1 };
-  private _base = { w: 1, h: 1 };
+  private _base = { x: 0, y: 0, w: 1, h: 1 };
   private _svg: SVGSVGElement | null = null;
   private readonly _uid: string;
   private readonly _canvas: HTMLDivElement;
@@ -279,10 +306,9 @@ export class NetworkRenderer extends Widget implements IRenderMime.IRenderer {
     for (const b of Array.from(this._toolbar.querySelectorAll('button[data-layout]'))) {
       b.classList.toggle('jp-mod-active', b.getAttribute('data-layout') === this._kind);
     }
-    const { svg } = drawNetwork(this._doc, this._kind, this._uid, rows => this._showDetails(rows));
+    const { svg, viewBox } = drawNetwork(this._doc, this._kind, this._uid, rows => this._showDetails(rows));
     this._svg = svg;
-    const vb = svg.getAttribute('viewBox')!.split(' ').map(Number);
-    this._base = { w: vb[2], h: vb[3] };
+    this._base = viewBox;
     this._canvas.replaceChildren(svg);
     this._fit();
     this._showDetails(null);
@@ -294,7 +320,7 @@ export class NetworkRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   private _fit(): void {
-    this._view = { x: 0, y: 0, w: this._base.w, h: this._base.h };
+    this._view = { ...this._base };
     this._apply();
   }
 

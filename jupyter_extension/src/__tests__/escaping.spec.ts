@@ -1,4 +1,4 @@
-import { drawNetwork, edgeDetails } from '../diagram';
+import { drawNetwork, edgeDetails, shorten } from '../diagram';
 import { fmt, h, s, safeId } from '../dom';
 import { parameterTable } from '../gallery';
 import { parseNetwork } from '../schema';
@@ -59,7 +59,10 @@ describe('network diagram', () => {
     expect(svg.querySelector('img')).toBeNull();
     expect(document.querySelector('img')).toBeNull();
     const labels = Array.from(svg.querySelectorAll('.jp-brainlab-node-label')).map(t => t.textContent);
-    expect(labels).toEqual([EVIL, 'I']);
+    expect(labels).toEqual([shorten(EVIL, 10), 'I']);
+    expect(labels[0]).toBe('<img src=\u2026');
+    const titles = Array.from(svg.querySelectorAll('[data-node] > title')).map(t => t.textContent);
+    expect(titles).toEqual([`${EVIL}: ${EVIL}, 10 neurons`, 'I: LIF, 5 neurons']);
     const heads = Array.from(svg.querySelectorAll('.jp-brainlab-edge-line')).map(p => p.getAttribute('marker-end'));
     expect(heads).toEqual(['url(#u1-excitatory)', 'url(#u1-inhibitory)', 'url(#u1-mixed)']);
     expect(svg.querySelectorAll('marker').length).toBe(3);
