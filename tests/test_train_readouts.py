@@ -3,13 +3,11 @@
 Truth comes from numpy's float64 closed forms written out here; every random draw has a fixed seed.
 """
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import brainlab as bl
-import brainlab.engine as be
 
 
 def _ridge_numpy(X, Y, lam, bias=True):

@@ -65,7 +65,6 @@ class _OnlineReadout(be.Module):
         ys = as_trials(name, "Y", Y, self.n_outputs)
         if len(xs) != len(ys) or any(a.shape[0] != b.shape[0] for a, b in zip(xs, ys)):
             raise ValueError(f"{name}: X and Y must have the same trials and time steps.")
-        errs = []
         with be.precision(self.dtype):
             x = jnp.concatenate([jnp.asarray(a, self.dtype) for a in xs])
             y = jnp.concatenate([jnp.asarray(b, self.dtype) for b in ys])
