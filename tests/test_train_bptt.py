@@ -6,7 +6,6 @@ each threshold, which leaves a margin for BLAS/XLA differences between machines)
 
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -197,6 +196,7 @@ def test_early_stopping_history_and_plot():
     trainer = BPTT(net, "cross_entropy_max", optax.sgd(0.0), input=inp, output="out.V", progress=False)
     h = trainer.fit(data, epochs=10, batch_size=4, validation=data, patience=2)
     # nothing changes (learning rate 0), so the validation loss never improves after epoch 1: stop after epoch 3
+    assert isinstance(h, History) and h is trainer.history
     assert h.stopped_early and h.epoch == [1, 2, 3] and h.best_epoch == 1
     assert len(h.val_accuracy) == 3 and "3 epochs" in repr(h)
     fig = h.plot()
