@@ -72,6 +72,16 @@ class LabServer:
             body = resp.read()
         return json.loads(body) if body else None
 
+    def write_notebook(self, name: str, cells: list[str]) -> str:
+        """Write a notebook of code ``cells`` into the server's (temporary) root; returns its name."""
+        import nbformat
+
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        nbformat.write(nb, self.root / name)
+        return name
+
     def reset(self) -> None:
         """End every kernel session (each opened notebook starts one; JAX kernels are large) and forget the
         workspace, so the next page does not reopen this page's notebooks (and start their kernels again)."""
@@ -137,6 +147,8 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         JUPYTER_RUNTIME_DIR=str(base / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),   # JupyterLab's default settings, as a new learner has
         JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        # The kernels import this checkout's brainlab (as the other tests do), installed or not.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
     port, token = _free_port(), secrets.token_hex(24)
     cmd = [
@@ -281,6 +293,62 @@ class LabPage:
             for out in cell["outputs"]
             if out.get("output_type") == "error"
         ]
+
+    def kernel_eval(self, code: str, timeout_s: float = 60) -> str:
+        """Run ``code`` in the open notebook's kernel (not as a cell: nothing is added to the notebook) and
+        return what it printed; an exception in it fails the test with its name and message."""
+        out = self.page.evaluate(
+            """async ([code, ms]) => {
+                const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                const future = kernel.requestExecute({code, silent: false, store_history: false});
+                let text = '', error = null;
+                future.onIOPub = (msg) => {
+                    const t = msg.header.msg_type;
+                    if (t === 'stream') text += msg.content.text;
+                    if (t === 'error') error = msg.content.ename + ': ' + msg.content.evalue;
+                };
+                const late = new Promise((resolve) => setTimeout(() => resolve('late'), ms));
+                if (await Promise.race([future.done, late]) === 'late') error = `no reply within ${ms} ms`;
+                return {text, error};
+            }""",
+            [code, int(timeout_s * 1000)],
+        )
+        if out["error"]:
+            pytest.fail(f"kernel raised {out['error']} running:\n{code}")
+        return out["text"]
+
+    def bokeh_columns(self, model_id: str) -> dict[str, list[float]] | None:
+        """The columns of the ColumnDataSource ``model_id`` as BokehJS holds them in the page (``None`` while no
+        document in the page has it)."""
+        return self.page.evaluate(
+            """(id) => {
+                const docs = (window.Bokeh && window.Bokeh.documents) || [];
+                for (const doc of docs) {
+                    const m = doc.get_model_by_id(id);
+                    if (m == null) continue;
+                    const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+                    const out = {};
+                    for (const [k, v] of Object.entries(data)) out[k] = Array.from(v, Number);
+                    return out;
+                }
+                return null;
+            }""",
+            model_id,
+        )
+
+    def bokeh_attrs(self, model_id: str, names: list[str]) -> dict[str, Any] | None:
+        """Properties ``names`` of the bokeh model ``model_id`` as BokehJS holds them (a range's computed
+        ``start``/``end``, ...); ``None`` while no document in the page has the model."""
+        return self.page.evaluate(
+            """([id, names]) => {
+                for (const doc of (window.Bokeh && window.Bokeh.documents) || []) {
+                    const m = doc.get_model_by_id(id);
+                    if (m != null) return Object.fromEntries(names.map((n) => [n, m[n]]));
+                }
+                return null;
+            }""",
+            [model_id, names],
+        )
 
     def count_bokeh_outputs(self) -> int:
         """How many bokeh documents the kernel sent (``show`` outputs), from the cell models."""
