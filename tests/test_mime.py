@@ -4,6 +4,7 @@ schemas (jupyter_extension/schema/*.v1.schema.json), and are strict JSON."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
@@ -155,3 +156,29 @@ def test_code_bundle_document_and_escaped_fallbacks():
         code_bundle(3)
     with pytest.raises(ValueError, match=r"code_bundle: language must be a language name"):
         code_bundle("x", language="py thon")
+
+
+def test_svg_fallback_draws_every_population_and_projection_with_escaped_text():
+    net = bl.networks.coba(50, seed=3)
+    svg = network_bundle(net)["image/svg+xml"]
+    root = ET.fromstring(svg)  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    for path, pop in net.populations().items():
+        assert path in texts and f"LIF n={pop.num}" in texts
+    paths = [p for p in root.iter(f"{ns}path") if p.find(f"{ns}title") is not None]
+    assert len(paths) == len(net.projections())
+    heads = {p.find(f"{ns}title").text.split(":")[0]: p.get("marker-end") for p in paths}
+    assert heads["EE"] == "url(#bl-excitatory)" and heads["IE"] == "url(#bl-inhibitory)"
+
+
+def test_svg_fallback_keeps_markup_as_text():
+    from brainlab._mime import _svg_fallback
+
+    evil = "<img src=x onerror=alert(1)>"
+    doc = {"version": 1, "nodes": [{"id": evil, "name": evil, "model": evil, "size": 3}],
+           "edges": [{"name": evil, "pre": evil, "post": evil, "sign": "mixed"}]}
+    svg = _svg_fallback(doc)
+    assert "<img" not in svg
+    root = ET.fromstring(svg)
+    assert evil in [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
