@@ -8,8 +8,8 @@ project's editable brainlab is not visible there: ``.pth`` files inside that dir
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -39,7 +39,11 @@ def wheel(tmp_path_factory) -> Path:
     if not (REPO / "jupyter_extension" / "labextension" / "package.json").exists() and shutil.which("node") is None:
         pytest.skip("the extension is not built and Node.js is missing: run `make setup` on a machine with Node")
     out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)], timeout=900)
+    # With the build backend installed here, build without network; otherwise pip fetches it (build isolation).
+    have_backend = all(importlib.util.find_spec(m) for m in ("hatchling", "hatch_jupyter_builder", "jupyter_builder"))
+    isolation = ["--no-build-isolation"] if have_backend else []
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", *isolation, "-w", str(out), str(REPO)],
+         timeout=900)
     (whl,) = out.glob("brainlab-*.whl")
     return whl
 
