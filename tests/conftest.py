@@ -17,6 +17,11 @@ The profile is chosen by the environment variable ``HYPOTHESIS_PROFILE`` (``--hy
 pytest command line overrides it).  Tests set only what is particular to them (never ``max_examples``), so a
 profile decides how hard every test is searched.
 
+Random generators are seeded before every test from the test's own id (``be.random``, numpy's legacy global
+generator and Python's ``random``), so a test that draws without seeding gets the same numbers whichever tests
+ran before it, alone or in the whole suite.  ``BRAINLAB_TEST_SEED=N`` shifts every test's seed on purpose; the
+``explore`` profile picks a new shift per run and prints it in the header.
+
 brainlab's on-disk caches (compiled chunks, event and fused kernels) start empty in every session: unless
 ``BRAINLAB_CACHE_DIR`` is set, the session uses a new temporary directory, removed at the end.  A warm
 ``~/.cache/brainlab`` (possibly written by an older brainlab) then cannot change a verdict, while the load path
@@ -27,9 +32,12 @@ to test against a given cache on purpose.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import tempfile
+import zlib
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -48,6 +56,37 @@ if _profile not in PROFILES:
         f"{', '.join(PROFILES)} (tests/conftest.py), or unset it for the deterministic default 'ci'."
     )
 settings.load_profile(_profile)
+
+_seed_setting = os.environ.get("BRAINLAB_TEST_SEED", "").strip()
+try:
+    TEST_SEED = int(_seed_setting) if _seed_setting else (random.SystemRandom().randrange(2**32)
+                                                          if _profile == "explore" else 0)
+except ValueError:
+    raise pytest.UsageError(f"BRAINLAB_TEST_SEED={_seed_setting!r} must be an integer (tests/conftest.py).") from None
+
+
+def _seed_from(nodeid: str) -> None:
+    import brainlab.engine as be
+
+    seed = (zlib.crc32(nodeid.encode()) + TEST_SEED) % 2**32
+    be.random.seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+    """A module- or session-scoped fixture is built before the first test that asks for it is seeded, and after
+    whatever tests ran before: it gets its own seed (its name and where it is shared), whichever test asks first."""
+    if fixturedef.scope != "function":
+        _seed_from(f"{request.node.nodeid}::{fixturedef.argname}")
+    return (yield)
+
+
+@pytest.fixture(autouse=True)
+def _seed_random_generators(request: pytest.FixtureRequest) -> None:
+    """Seed be.random, numpy's global generator and ``random`` from the test id (and BRAINLAB_TEST_SEED)."""
+    _seed_from(request.node.nodeid)
 
 
 _SESSION_CACHE: str | None = None
@@ -69,6 +108,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"hypothesis profile: {settings.get_current_profile_name()} (HYPOTHESIS_PROFILE; see tests/conftest.py)",
+        f"random generators seeded per test from its id; BRAINLAB_TEST_SEED={TEST_SEED}",
         f"brainlab cache: {os.environ.get('BRAINLAB_CACHE_DIR')}"
         + (" (new for this session)" if _SESSION_CACHE else " (BRAINLAB_CACHE_DIR)"),
     ]
