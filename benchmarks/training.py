@@ -15,15 +15,19 @@ BPTT section (a Linear (``bl.train.Dense``) + LIF layer, spike-count MSE loss, d
    input spikes, ``batch x T x n`` floats, O(T) in any method) are listed apart.  The same on any backend; with
    ``--run`` the 10,000-step checkpointed program is also run once.
 
-Peers (spyx on JAX, snnTorch on torch) are not measured yet: their environments would live under
-``benchmarks/.peers`` (never a dependency of brainlab), as for the network benchmark.
+3. ``peer_snntorch``: the same workload as 1. in snnTorch 1.0 on torch 2.13 (CPU), from its own environment
+   ``$PEERS_DIR/venv-snntorch`` (default ``benchmarks/.peers``; ``benchmarks/peers/requirements-snntorch.txt``;
+   never a dependency of brainlab), skipped with a note when that environment is missing.  spyx (JAX) is not
+   measured yet.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import platform
+import subprocess
 import sys
 import time
 
@@ -37,7 +41,9 @@ from brainlab.train._bptt import BPTT
 from brainlab.train._layers import Dense, LeakyReadout, SpikeInput
 from brainlab.train._losses import cross_entropy_max, mse
 
-RESULTS = pathlib.Path(__file__).parent / "results" / "training.json"
+HERE = pathlib.Path(__file__).parent
+RESULTS = HERE / "results" / "training.json"
+PEERS_DIR = pathlib.Path(os.environ.get("PEERS_DIR", HERE / ".peers"))
 
 
 def _layer(n: int, checkpoint=None, readout: bool = False) -> tuple[BPTT, object]:
@@ -76,7 +82,7 @@ def _best(fn, repeats: int) -> float:
     return best
 
 
-def bptt_times(n: int, T: int = 500, batch: int = 16, repeats: int = 3) -> dict:
+def bptt_times(n: int, T: int = 500, batch: int = 16, repeats: int = 5) -> dict:
     """Forward and value-and-gradient times (s) after compilation, and the compilation times."""
     trainer, _ = _layer(n)
     x, y = _data(n, T, batch)
@@ -113,6 +119,20 @@ def bptt_memory(checkpoint, n: int = 512, T: int = 10_000, batch: int = 16, run:
     return out
 
 
+def peer_snntorch(n: int, T: int = 500, batch: int = 16) -> dict | None:
+    """snnTorch's forward and value-and-gradient times for the workload of :func:`bptt_times`, or ``None``."""
+    python = PEERS_DIR / "venv-snntorch" / "bin" / "python"
+    if not python.exists():
+        return None
+    out = subprocess.run([str(python), str(HERE / "peers" / "snntorch_bptt.py"), "--n", str(n), "--T", str(T),
+                          "--batch", str(batch), "--repeats", "5"], capture_output=True, text=True, timeout=1800)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
+    if out.returncode or not line:
+        print(f"snnTorch peer failed: {out.stderr[-500:]}")
+        return None
+    return json.loads(line[-1][len("RESULT "):])
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     sizes = [512] if quick else [512, 1024]
@@ -137,10 +157,22 @@ def main() -> None:
     a, b = lengths
     print(f"  T x{b // a}: plain temporaries x{t[b, None] / t[a, None]:.1f}, checkpointed x{t[b, True] / t[a, True]:.1f}"
           f"; at T = {b}: plain / checkpointed = {t[b, None] / t[b, True]:.1f}")
-    print("\nPeers (spyx, snnTorch): not measured yet.")
+    peers = [p for p in (peer_snntorch(n) for n in sizes) if p is not None]
+    if peers:
+        print(f"\nsnnTorch {peers[0]['snntorch']} (torch {peers[0]['torch']}, {peers[0]['threads']} threads), same "
+              "workload; brainlab / snnTorch time ratio (below 1: brainlab faster)")
+        for p, r in zip(peers, rows):
+            print(f"{p['n']:>6} {p['T']:>6} {p['forward_s']:>12.4f} {p['value_and_grad_s']:>15.4f}   "
+                  f"ratio fwd {r['forward_s'] / p['forward_s']:.2f}, value+grad "
+                  f"{r['value_and_grad_s'] / p['value_and_grad_s']:.2f}")
+    else:
+        print(f"\nsnnTorch: not measured (no {PEERS_DIR / 'venv-snntorch'}; create it with Python 3.11 and "
+              "pip install -r benchmarks/peers/requirements-snntorch.txt).")
+    print("spyx: not measured yet.")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"backend": jax.default_backend(), "machine": platform.platform(),
-                                   "bptt_times": rows, "bptt_memory": mem, "peers": "not measured"}, indent=1))
+                                   "bptt_times": rows, "bptt_memory": mem,
+                                   "peers": {"snntorch": peers or "not measured", "spyx": "not measured"}}, indent=1))
     print(f"wrote {RESULTS}")
 
 
