@@ -146,9 +146,10 @@ class BPTT:
             steps, counted back from the last step, so each output's gradient reaches at most ``truncate`` steps
             into the past (the last window has exactly ``truncate`` steps).
         checkpoint: rematerialisation over time: ``True`` (segments of about :math:`\sqrt{T}` steps, a divisor
-            of :math:`T` where one is close) or a segment length :math:`C`.  The backward pass keeps the state only at segment starts and recomputes each
-            segment's steps, so memory is :math:`O(T/C + C)` states instead of :math:`O(T)`, for about one more
-            forward pass; the gradients are identical.
+            of :math:`T` where one is close) or a segment length :math:`C`.  The backward pass keeps the state
+            only at segment starts and recomputes each segment's steps, so memory is :math:`O(T/C + C)` states
+            instead of :math:`O(T)`, for about one more forward pass; the gradients are the same (up to the
+            order of floating-point sums over time: equal to 1e-12 in float64).
         progress: show a progress bar with the loss (tqdm).
 
     Example (a tiny spiking network learns to tell two input patterns apart):
