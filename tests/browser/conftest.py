@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 BOKEH_EXEC_MIME = "application/vnd.bokehjs_exec.v0+json"
+ROOTS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output [data-root-id]"  # rendered bokeh roots
 
 # Console messages that are JupyterLab's own and say nothing about our notebooks.  Each entry: (pattern, why).
 # Keep this short; a message is only added after checking where it comes from.
@@ -357,9 +358,30 @@ class LabPage:
         )
 
     def bokeh_roots(self) -> Any:
-        """Rendered bokeh roots in the notebook's outputs (bokeh 3 puts each view in an open shadow root;
-        Playwright's CSS locators pierce those, so ``root.locator('canvas')`` finds the canvases)."""
-        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output [data-root-id]")
+        """Rendered bokeh roots in the notebook's outputs, in page order: those of ``show`` outputs and those
+        inside ipywidgets (``jupyter_bokeh.BokehModel``).  Bokeh 3 puts each view in an open shadow root;
+        Playwright's CSS locators pierce those, so ``root.locator('canvas')`` finds the canvases."""
+        return self.page.locator(ROOTS)
+
+    def bokeh_roots_in_widgets(self) -> list[bool]:
+        """For each of :meth:`bokeh_roots`, whether it is part of a widget (not a ``show`` output)."""
+        return self.page.evaluate(
+            "(sel) => Array.from(document.querySelectorAll(sel), (e) => e.closest('.jupyter-widgets') !== null)",
+            ROOTS,
+        )
+
+    def wait_for_shown_roots(self, n: int, timeout_s: float = 30) -> None:
+        """Wait (at most ``timeout_s``) until ``n`` roots of ``show`` outputs are in the page; the caller
+        asserts the count, so that a shortfall fails with the numbers rather than a timeout."""
+        try:
+            self.page.wait_for_function(
+                "([sel, n]) => Array.from(document.querySelectorAll(sel))"
+                ".filter((e) => e.closest('.jupyter-widgets') === null).length >= n",
+                arg=[ROOTS, n], timeout=timeout_s * 1000,
+            )
+        except Exception as exc:  # playwright's TimeoutError
+            if "Timeout" not in type(exc).__name__:
+                raise
 
     def figure_stats(self, root: Any) -> list[dict[str, float]]:
         """For each bokeh plot under ``root`` (scrolled into view first): its canvas size and how much is drawn.
@@ -367,14 +389,17 @@ class LabPage:
         A plot's ``.bk-Canvas`` holds its canvas layers (the primary layer with glyphs, axes and grid, and an
         overlay layer for tools) in its own shadow root; legend swatches and toolbar icons are separate small
         canvases and are not counted.  ``drawn`` is, over the plot's layers, the largest fraction of pixels that
-        differ from the layer's most common colour: 0 for a blank plot.
+        differ from the layer's most common colour: 0 for a blank plot.  ``visible`` is False for a plot that
+        takes no room on the page (a figure with ``visible=False``, e.g. a panel's optional view).
         """
         root.scroll_into_view_if_needed()
         return [
             plot.evaluate(
                 """(el) => {
                     const layers = Array.from(el.shadowRoot ? el.shadowRoot.querySelectorAll('canvas.bk-layer') : []);
-                    const out = {layers: layers.length, width: 0, height: 0, drawn: 0};
+                    const box = el.getBoundingClientRect();  // 0 x 0 for a figure with visible=False
+                    const out = {layers: layers.length, visible: box.width > 0 && box.height > 0,
+                                 width: 0, height: 0, drawn: 0};
                     for (const c of layers) {
                         out.width = Math.max(out.width, c.width);
                         out.height = Math.max(out.height, c.height);

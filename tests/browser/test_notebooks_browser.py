@@ -32,17 +32,19 @@ def test_notebook_runs_and_draws_in_jupyterlab(lab_page, name):
 
     expected = lab_page.count_bokeh_outputs()
     roots = lab_page.bokeh_roots()
-    # Each `show` output is one bokeh root in the page, drawn once BokehJS has loaded (inline, no network).
-    if expected:
-        roots.nth(expected - 1).wait_for(state="attached")
-    assert roots.count() == expected, f"{name}: {expected} bokeh outputs but {roots.count()} rendered roots"
-    for i in range(expected):
+    # Each `show` output is one bokeh root in the page, drawn once BokehJS has loaded (inline, no network);
+    # widgets (NeuronExplorer, ...) add their own roots, drawn by the same BokehJS.
+    lab_page.wait_for_shown_roots(expected)
+    in_widget = lab_page.bokeh_roots_in_widgets()
+    shown = in_widget.count(False)
+    assert shown == expected, f"{name}: {expected} bokeh outputs but {shown} rendered roots"
+    for i, widget in enumerate(in_widget):
         root = roots.nth(i)
         root.locator(".bk-Canvas").first.wait_for(state="attached", timeout=20_000)
         plots = lab_page.figure_stats(root)
-        where = f"{name}: output {i + 1} of {expected}"
-        assert plots, f"{where} has no bokeh plot canvas"
-        for plot in plots:
+        where = f"{name}: bokeh root {i + 1} of {len(in_widget)} ({'in a widget' if widget else 'a show output'})"
+        assert any(plot["visible"] for plot in plots), f"{where} has no visible bokeh plot: {plots}"
+        for plot in filter(lambda plot: plot["visible"], plots):
             assert plot["layers"] and plot["width"] > 0 and plot["height"] > 0, f"{where}: empty canvas {plot}"
             # Axes, grid and glyphs cover a few percent of a plot; a plot BokehJS never drew has none.
             assert plot["drawn"] > 0.01, f"{where} is blank: {plot}"
