@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# name -> module that defines it; filled by each training module as it lands
+# name -> the module that defines it
 _LAZY: dict[str, str] = {}
 
 
@@ -21,13 +21,16 @@ def _register(module: str, names: list[str]) -> None:
 
 # bptt and surrogate-gradient training
 _register("brainlab.train._bptt", ["BPTT", "History"])
-_register("brainlab.train._losses", ["cross_entropy_count", "cross_entropy_max", "cross_entropy_mean", "mse"])
+_register("brainlab.train._losses",
+          ["cross_entropy_count", "cross_entropy_max", "cross_entropy_mean", "mse", "accuracy"])
+_register("brainlab.train._layers", ["SpikeInput", "Dense", "LeakyReadout"])
 # readouts and reservoirs
 _register("brainlab.train._ridge", ["Ridge", "RidgeAccumulator"])
 _register("brainlab.train._online", ["RLS", "LMS", "FORCE"])
 _register("brainlab.train._reservoir", ["ESN", "NVAR"])
 # tasks
-_register("brainlab.train._tasks", ["mackey_glass", "lorenz63", "narma", "randman", "spike_pattern_task"])
+_register("brainlab.train._tasks", ["mackey_glass", "lorenz63", "narma", "spike_pattern_task"])
+_register("brainlab.train._randman", ["randman"])
 
 
 def __getattr__(name: str) -> Any:
