@@ -32,12 +32,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("BRAINLAB_CHROMIUM", "/usr/bin/chromium"))  # Debian's; another build may be named
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
 BOKEH_EXEC_MIME = "application/vnd.bokehjs_exec.v0+json"
+OFFSITE = re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1[:/])[a-z]+://")  # every URL not on the local server
 ROOTS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output [data-root-id]"  # rendered bokeh roots
 
 # Console messages that are JupyterLab's own and say nothing about our notebooks.  Each entry: (pattern, why).
@@ -424,6 +425,9 @@ def lab_page(browser: Any, lab_server: LabServer) -> Iterator[LabPage]:
     """A fresh page (its own browser context); console and page errors fail the test.  Afterwards the kernels
     it started are shut down and JupyterLab's workspace (its open tabs) is forgotten."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # Offline, as on a machine without internet, even where CI has a network: any request that leaves the local
+    # server fails (and its console error fails the test), so a figure that needs a CDN shows up here.
+    context.route(OFFSITE, lambda route: route.abort("internetdisconnected"))
     page = context.new_page()
     page.set_default_timeout(30_000)
     lab = LabPage(page, lab_server)

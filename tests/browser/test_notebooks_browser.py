@@ -53,3 +53,32 @@ def test_notebook_runs_and_draws_in_jupyterlab(lab_page, name):
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         lab_page.page.screenshot(path=str(Path(SCREENSHOTS) / f"{name.removesuffix('.ipynb')}.png"))
     lab_page.assert_no_browser_errors()
+
+
+@pytest.mark.browser
+def test_cdn_bokehjs_leaves_figures_blank_offline_and_setup_notebook_does_not(lab_page):
+    """The check above can fail: with bokeh's default ``output_notebook()`` (BokehJS from a CDN) the page,
+    offline, never draws the figure and logs the failed download; ``bl.plotting.setup_notebook()`` draws it."""
+    figure = "from bokeh.plotting import figure, show\np = figure(width=300, height=200)\np.line([0, 1, 2], [0, 2, 1])\nshow(p)"
+    lab_page.open_notebook(lab_page.server.write_notebook(
+        "cdn.ipynb", ["from bokeh.io import output_notebook\noutput_notebook(hide_banner=True)", figure]))
+    lab_page.run_all_cells()
+    lab_page.wait_until_done()
+    assert not lab_page.error_outputs()
+    lab_page.wait_for_shown_roots(1)
+    root = lab_page.bokeh_roots().first
+    lab_page.page.wait_for_timeout(3000)  # time enough for BokehJS to draw, had it loaded (inline takes < 1 s)
+    assert root.locator(".bk-Canvas").count() == 0, "a figure was drawn without BokehJS: the check proves nothing"
+    assert any("cdn.bokeh.org" in p or "Failed to load resource" in p for p in lab_page.problems), lab_page.problems
+    lab_page.reported = len(lab_page.problems)  # those errors were the point of this test
+
+    lab_page.open_notebook(lab_page.server.write_notebook(
+        "inline.ipynb", ["import brainlab as bl\nbl.plotting.setup_notebook()", figure]))
+    lab_page.run_all_cells()
+    lab_page.wait_until_done()
+    lab_page.wait_for_shown_roots(1)
+    root = lab_page.bokeh_roots().first
+    root.locator(".bk-Canvas").first.wait_for(state="attached", timeout=20_000)
+    [plot] = lab_page.figure_stats(root)
+    assert plot["visible"] and plot["drawn"] > 0.01, plot
+    lab_page.assert_no_browser_errors()
