@@ -89,6 +89,12 @@ def _seed_random_generators(request: pytest.FixtureRequest) -> None:
     _seed_from(request.node.nodeid)
 
 
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    """conftest.py files are plugins, not test modules: ``--doctest-modules`` would import each again as a module
+    named ``conftest``, and two of them (here and in tests/browser) collide.  They are still loaded as conftests."""
+    return True if collection_path.name == "conftest.py" else None
+
+
 _SESSION_CACHE: str | None = None
 
 
