@@ -126,3 +126,58 @@ def test_callback_errors_go_to_the_status_line_and_are_kept():
     assert "closed" in repr(p)
     with pytest.raises(RuntimeError, match="closed"):
         p.widget
+
+
+# -- a panel with a figure --------------------------------------------------------------------
+
+class _Figure(AbstractPanel):
+    """A panel with one figure and one source, as the real panels embed them."""
+
+    def __init__(self):
+        from bokeh.models import ColumnDataSource, Range1d
+        from bokeh.plotting import figure
+
+        super().__init__("figure")
+        self.sources["s"] = ColumnDataSource(data={"t": [0.0, 1.0], "y": [2.0, 3.0]})
+        self.figures["f"] = figure(x_range=Range1d(0.0, 10.0))
+        self.figures["f"].line("t", "y", source=self.sources["s"])
+
+    def _build_layout(self):
+        return W.VBox([self.status, self.bokeh_view(self.figures["f"])])
+
+
+# -- the page's echo of the kernel's own patches -----------------------------------------------------------------
+
+def _page_message(event):
+    """The message the page sends for a bokeh document event: serialized with references, arrays inline (the
+    page's Serializer makes no buffers here), tagged as jupyter_bokeh's view tags it."""
+    from bokeh.core.serialization import Serializer
+
+    content = Serializer(references=set(event.document.models), deferred=False).encode(event)
+    content["event"] = "jsevent"
+    return content
+
+
+def test_the_pages_echo_of_a_stream_leaves_the_kernels_source_as_it_was():
+    import numpy as np
+    from bokeh.document.events import ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
+
+    p = _Figure()
+    view = p.widget.children[1]
+    src = p.sources["s"]
+    src.stream({"t": np.array([2.0, 3.0]), "y": np.array([4.0, 5.0])}, rollover=10)
+    before = {k: list(v) for k, v in src.data.items()}
+    doc = src.document
+    echoes = [
+        ColumnsStreamedEvent(doc, src, "data", {"t": np.array([2.0, 3.0]), "y": np.array([4.0, 5.0])}, 10),
+        ColumnsPatchedEvent(doc, src, "data", {"y": [(0, 99.0)]}),
+        ModelChangedEvent(doc, src, "data", {"t": np.array([7.0]), "y": np.array([8.0])}),
+    ]
+    for event in echoes:
+        view._sync_model(view, _page_message(event), [])
+        assert {k: list(v) for k, v in src.data.items()} == before, event.kind
+    # a change of a range (the learner pans) still reaches the kernel
+    rng = p.figures["f"].x_range
+    view._sync_model(view, _page_message(ModelChangedEvent(doc, rng, "start", 3.5)), [])
+    assert rng.start == 3.5
+    p.close()

@@ -9,7 +9,8 @@ A panel is a Python object that a notebook displays and that code drives like a 
 - ``panel.close()``; a short ``repr``; display through ``_repr_mimebundle_``.
 
 Figures are embedded with ``jupyter_bokeh.BokehModel``, whose JupyterLab extension carries BokehJS itself, so
-panels render without internet.  Changes to a source's data in Python reach the page as small patches.
+panels render without internet.  Changes to a source's data in Python reach the page as small patches; the page's echo of those patches is not
+applied back to the kernel's sources (see :func:`_bokeh_model_class`).
 """
 
 from __future__ import annotations
@@ -154,14 +155,33 @@ class AbstractPanel:
 
 _BOKEH_MODEL: list[type] = []
 
+# Events by which the page would change a source's data.  The page sends them back for every stream or patch the
+# kernel sends it (see _bokeh_model_class); the panels' sources are written by the kernel only.
+_DATA_EVENTS = ("ColumnsStreamed", "ColumnsPatched", "ColumnDataChanged")
+
 
 def _bokeh_model_class() -> type:
-    """``jupyter_bokeh.BokehModel`` with a ``close()`` that may run twice: its own raises ``KeyError`` the second
-    time, which ipywidgets' ``__del__`` does after a panel has closed it."""
+    """``jupyter_bokeh.BokehModel`` with two repairs.
+
+    - Data changes from the page are ignored.  The view applies each patch the kernel sends (a ``stream``) with
+      its own change events blocked, then sends the blocked events to the kernel anyway; ``BokehModel`` applies
+      them, so every streamed row was streamed a second time into the kernel's source (twice the page's rows, out
+      of time order), and a stale echo of ``source.data = ...`` could overwrite newer data.  The panels' sources
+      are written by the kernel only, so ``ColumnsStreamed``, ``ColumnsPatched`` and ``ColumnDataChanged``
+      events from the page, and ``ModelChanged`` of a ``ColumnDataSource``'s ``data``, are dropped.  Other
+      ``ModelChanged`` events (ranges, selections) and ``MessageSent`` (UI events) are applied as before.
+    - ``close()`` may run twice: ``BokehModel``'s own raises ``KeyError`` the second time, which ipywidgets'
+      ``__del__`` does after a panel has closed it.
+    """
     if not _BOKEH_MODEL:
         from jupyter_bokeh import BokehModel
 
         class BokehView(BokehModel):
+            def _sync_model(self, _model: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+                if content.get("event", "") == "jsevent" and _is_data_event(content, self._document):
+                    return
+                super()._sync_model(_model, content, buffers)
+
             def close(self) -> None:
                 if getattr(self, "_closed_once", False):
                     return
@@ -170,6 +190,20 @@ def _bokeh_model_class() -> type:
 
         _BOKEH_MODEL.append(BokehView)
     return _BOKEH_MODEL[0]
+
+
+def _is_data_event(content: dict[str, Any], document: Any) -> bool:
+    """Whether a serialized page event (before deserialization) changes a ColumnDataSource's data."""
+    kind = content.get("kind", "")
+    if kind in _DATA_EVENTS:
+        return True
+    if kind == "ModelChanged" and content.get("attr") == "data" and document is not None:
+        from bokeh.models import ColumnDataSource
+
+        ref = content.get("model")
+        model = document.get_model_by_id(ref.get("id")) if isinstance(ref, dict) else None
+        return isinstance(model, ColumnDataSource)
+    return False
 
 
 def _close_tree(widget: W.Widget) -> None:
