@@ -128,7 +128,7 @@ def test_callback_errors_go_to_the_status_line_and_are_kept():
         p.widget
 
 
-# -- a panel with a figure --------------------------------------------------------------------
+# -- display: BokehJS first, once per kernel --------------------------------------------------------------------
 
 class _Figure(AbstractPanel):
     """A panel with one figure and one source, as the real panels embed them."""
@@ -144,6 +144,63 @@ class _Figure(AbstractPanel):
 
     def _build_layout(self):
         return W.VBox([self.status, self.bokeh_view(self.figures["f"])])
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch):
+    """A Jupyter kernel as _panel sees it: bokeh's output_notebook recorded instead of run, nothing sent yet."""
+    import bokeh.io
+
+    from brainlab.plotting import notebook
+    from brainlab.widgets import _panel
+
+    calls = []
+    monkeypatch.setattr(notebook, "_in_jupyter_kernel", lambda: True)
+    monkeypatch.setattr(bokeh.io, "output_notebook", lambda **kw: calls.append(("bokehjs", kw)))
+    monkeypatch.setattr(_panel, "_BOKEHJS_SENT", [])
+    return calls
+
+
+def test_the_first_panel_displayed_in_a_kernel_sends_bokehjs_before_its_widget_and_only_once(fresh_kernel,
+                                                                                              monkeypatch):
+    from bokeh.resources import INLINE
+
+    a, b = _Figure(), _Figure()
+    for panel in (a, b):
+        widget_repr = panel.widget._repr_mimebundle_
+        monkeypatch.setattr(panel.widget, "_repr_mimebundle_",
+                            lambda _r=widget_repr, **kw: (fresh_kernel.append(("widget", None)), _r(**kw))[1])
+    bundle = a._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    b._repr_mimebundle_()
+    a._repr_mimebundle_()
+    assert [c[0] for c in fresh_kernel] == ["bokehjs", "widget", "widget", "widget"]
+    assert fresh_kernel[0][1]["resources"] is INLINE  # the installed copy: works offline
+    a.close(), b.close()
+
+
+def test_a_notebook_set_up_by_the_learner_gets_no_second_copy(fresh_kernel, monkeypatch):
+    from bokeh.io.state import curstate
+
+    monkeypatch.setattr(curstate(), "_notebook", True)
+    p = _Figure()
+    p._repr_mimebundle_()
+    assert fresh_kernel == []
+    p.close()
+
+
+def test_outside_a_kernel_displaying_sends_nothing(monkeypatch):
+    import bokeh.io
+
+    from brainlab.widgets import _panel
+
+    calls = []
+    monkeypatch.setattr(bokeh.io, "output_notebook", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(_panel, "_BOKEHJS_SENT", [])
+    p = _Figure()
+    p._repr_mimebundle_()
+    assert calls == []
+    p.close()
 
 
 # -- the page's echo of the kernel's own patches -----------------------------------------------------------------

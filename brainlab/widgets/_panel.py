@@ -8,8 +8,14 @@ A panel is a Python object that a notebook displays and that code drives like a 
   callback (also kept, as exceptions, in ``panel.errors``): nothing is lost in a console no one reads;
 - ``panel.close()``; a short ``repr``; display through ``_repr_mimebundle_``.
 
-Figures are embedded with ``jupyter_bokeh.BokehModel``, whose JupyterLab extension carries BokehJS itself, so
-panels render without internet.  Changes to a source's data in Python reach the page as small patches; the page's echo of those patches is not
+Figures are embedded with ``jupyter_bokeh.BokehModel``.  Its JupyterLab extension does *not* bundle BokehJS: it
+draws with the ``window.Bokeh`` that bokeh's ``output_notebook`` puts into the page.  So the first panel a kernel
+displays first sends the installed BokehJS (:func:`brainlab.plotting.setup_notebook`, inline, works offline), as
+an output placed before the panel's own, unless the notebook has already done so (``setup_notebook()`` or
+``bokeh.io.output_notebook()``).  It is sent once per kernel: a page reloaded while the kernel runs has lost it,
+and its panels stay blank until ``bl.plotting.setup_notebook()`` is run again (or the notebook is re-run).
+
+Changes to a source's data in Python reach the page as small patches; the page's echo of those patches is not
 applied back to the kernel's sources (see :func:`_bokeh_model_class`).
 """
 
@@ -65,7 +71,9 @@ class AbstractPanel:
         return self._widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        widget = self.widget
+        ensure_bokehjs()  # its loader output goes out now, before the widget's bundle returned below
+        return widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else self.status_text
@@ -151,6 +159,27 @@ class AbstractPanel:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_BOKEHJS_SENT: list[bool] = []
+
+
+def ensure_bokehjs() -> None:
+    """Send BokehJS to the notebook page once per kernel, unless it was sent already (a no-op outside a kernel).
+
+    ``jupyter_bokeh``'s view draws with the page's ``window.Bokeh``, which only bokeh's ``output_notebook`` puts
+    there; :func:`brainlab.plotting.setup_notebook` sends the installed copy inline.  Bokeh's ``curstate()``
+    records a notebook set up by the learner (``setup_notebook`` or ``output_notebook``): then nothing is sent.
+    """
+    from bokeh.io.state import curstate
+
+    from ..plotting.notebook import _in_jupyter_kernel, setup_notebook
+
+    if _BOKEHJS_SENT or not _in_jupyter_kernel():
+        return
+    if not curstate().notebook:
+        setup_notebook()
+    _BOKEHJS_SENT.append(True)
 
 
 _BOKEH_MODEL: list[type] = []
