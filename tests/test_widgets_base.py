@@ -238,3 +238,35 @@ def test_the_pages_echo_of_a_stream_leaves_the_kernels_source_as_it_was():
     view._sync_model(view, _page_message(ModelChangedEvent(doc, rng, "start", 3.5)), [])
     assert rng.start == 3.5
     p.close()
+
+
+# -- sliders sit on their own step grid ----------------------------------------------------------------------------
+
+def assert_on_grid(slider, what):
+    """min, max and value of ``slider`` are grid points ``min + k × step`` (exponents for a FloatLogSlider): the
+    page shows them as they are and never sends back a snapped value."""
+    value = math.log10(slider.value) if isinstance(slider, W.FloatLogSlider) else slider.value
+    for name, x in (("value", value), ("max", slider.max)):
+        k = (x - slider.min) / slider.step
+        assert k >= -1e-9 and abs(k - round(k)) <= 1e-9 * max(1.0, abs(k)), \
+            f"{what}: {name} {x!r} is {k!r} steps of {slider.step!r} from min {slider.min!r}"
+
+
+def test_every_parameter_slider_has_min_max_and_value_on_its_step_grid():
+    n = 0
+    for model, p in _declared_parameters():
+        assert_on_grid(parameter_slider(p), f"{model}.{p.name}")
+        n += 1
+    assert n > 50
+
+
+def test_on_grid_keeps_round_grids_and_shifts_others_inside_the_bounds():
+    from brainlab.widgets._controls import on_grid
+
+    assert on_grid(1.0, 500.0, 100.0, 5.0) == (5.0, 500.0, 5.0)  # the explorer's duration slider, 100 ms shown
+    assert on_grid(0.0, 1000.0, 120.0, 5.0) == (0.0, 1000.0, 5.0)
+    lo, hi, step = on_grid(1.0, 500.0, 123.4, 5.0)
+    assert 1.0 <= lo < 6.0 and 495.0 < hi <= 500.0 and step == 5.0
+    assert (123.4 - lo) / step == pytest.approx(round((123.4 - lo) / step), rel=1e-12)
+    with pytest.raises(ValueError, match="lo <= value <= hi"):
+        on_grid(0.0, 1.0, 2.0, 0.1)

@@ -302,3 +302,24 @@ def test_a_model_of_your_own_gets_a_scanned_default_input_and_code_that_runs():
     exec(code, ns)
     assert np.array_equal(ns["V"], ex.result["V"][:, 0])
     ex.close()
+
+
+def test_every_slider_of_every_catalog_explorer_has_min_max_and_value_on_its_step_grid():
+    """Shown, a slider snaps an off-grid value and sends it back (an explorer at 100 ms re-ran at 101 ms)."""
+    import ipywidgets as W
+
+    from test_widgets_base import assert_on_grid
+
+    for entry in bl.catalog("neuron"):
+        ex = NeuronExplorer(getattr(bl.neurons, entry["name"]), run=False)
+        for name, c in ex.controls.items():
+            if isinstance(c, (W.FloatSlider, W.FloatLogSlider, W.IntSlider)):
+                assert_on_grid(c, f"{entry['name']}: {name}")
+        ex.close()
+    ex = NeuronExplorer(bl.neurons.LIF, duration=100.0, run=False)
+    assert ex.controls["duration"].value == 100.0
+    ex.set(duration=123.4, tau=17.0)  # set() keeps the sliders on their grids too
+    for name in ("duration", "tau"):
+        assert_on_grid(ex.controls[name], name)
+    assert (ex.controls["duration"].value, ex.controls["tau"].value) == (123.4, 17.0)
+    ex.close()

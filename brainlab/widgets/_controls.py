@@ -9,6 +9,12 @@ what is worth exploring.  The slider spans the declared range when that is at mo
 parameter's own scale, ``max(|default|, 1)``; otherwise it spans ``default ± SPAN/2 × scale``, clipped to the range.
 A strictly positive range spanning three decades or more (time constants, capacitances) gets a logarithmic
 slider over at most four decades around the default.  ``bounds=(lo, hi)`` overrides all of this.
+
+Grid.  The page's slider only takes the values ``min + k × step`` (for a ``FloatLogSlider``: exponents
+``min + k × step``) and snaps any other value onto that grid, then sends the snapped value back: an explorer
+shown with ``duration=100`` on a slider from 1 ms in steps of 5 ms would re-run at 101 ms.  :func:`on_grid`
+therefore places ``min``, ``max`` and ``value`` on one grid (shifting ``min`` and ``max`` inwards by less than
+a step when needed), so that displaying a slider never changes its value.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import ipywidgets as W
 
 from .._model import Parameter
 
-__all__ = ["parameter_slider", "slider_bounds", "SPAN"]
+__all__ = ["parameter_slider", "slider_bounds", "on_grid", "place", "SPAN"]
 
 SPAN = 20.0  # a linear slider covers at most SPAN × max(|default|, 1) (in the parameter's unit)
 
@@ -60,6 +66,64 @@ def _nice_step(span: float) -> float:
     return 10.0 * mag
 
 
+def _clean(x: float) -> float:
+    """``x`` without the last digits of float noise (``0.30000000000000004`` -> ``0.3``)."""
+    return float(f"{x:.12g}")
+
+
+def on_grid(lo: float, hi: float, value: float, step: float) -> tuple[float, float, float]:
+    r"""``(min, max, step)`` of a slider within ``[lo, hi]`` whose grid ``min + k × step`` holds ``value``.
+
+    A value on the grid of multiples of ``step`` keeps the round grid: ``min`` is the first multiple at or
+    above ``lo``.  Another value keeps the step and shifts the grid: ``min = value - k × step`` for the
+    largest such ``k`` with ``min >= lo``.  ``max`` is the last grid point at or below ``hi``.
+
+    Example:
+        >>> on_grid(1.0, 500.0, 100.0, 5.0)
+        (5.0, 500.0, 5.0)
+        >>> on_grid(0.0, 10.0, 2.25, 0.5)
+        (0.25, 9.75, 0.5)
+    """
+    lo, hi, value, step = float(lo), float(hi), float(value), float(step)
+    if not (step > 0 and lo <= value <= hi):
+        raise ValueError(f"on_grid: need step > 0 and lo <= value <= hi, got lo={lo}, hi={hi}, value={value}, "
+                         f"step={step}.")
+    tol = 1e-9
+    k = round(value / step)
+    if abs(value / step - k) <= tol * max(1.0, abs(k)):  # value is a multiple of step: a round grid
+        start = _clean(math.ceil(lo / step - tol) * step)
+    else:
+        start = value - math.floor((value - lo) / step + tol) * step
+        if start < lo:
+            start += step
+    n = math.floor((hi - start) / step + tol)
+    top = start + n * step
+    if top > hi:
+        top -= step
+    return start, (_clean(top) if _clean(top) <= hi else top), step
+
+
+def place(slider: W.Widget, value: float) -> None:
+    """Set ``slider`` to ``value``, moving its bounds so that they and ``value`` share one step grid (for a
+    ``FloatLogSlider`` in exponents) and widening them to reach ``value`` if needed."""
+    value = float(value)
+    if isinstance(slider, W.FloatLogSlider):
+        if not value > 0:
+            slider.value = value  # the slider clamps; nothing to place on an exponent grid
+            return
+        x = math.log10(value)
+        lo, hi, _s = on_grid(min(slider.min, x), max(slider.max, x), x, slider.step)
+    elif isinstance(slider, W.FloatSlider):
+        lo, hi, _s = on_grid(min(slider.min, value), max(slider.max, value), value, slider.step)
+    else:
+        slider.min, slider.max = min(slider.min, value), max(slider.max, value)
+        slider.value = value
+        return
+    slider.min, slider.max = min(slider.min, lo), max(slider.max, hi)  # wide first: the value is never clamped
+    slider.value = value
+    slider.min, slider.max = lo, hi
+
+
 def parameter_slider(p: Parameter, value: Any = None, *, bounds: tuple[float, float] | None = None,
                      continuous_update: bool = True) -> W.Widget:
     r"""A slider for the declared parameter ``p``, labelled with its name and unit, its meaning as tooltip.
@@ -94,15 +158,19 @@ def parameter_slider(p: Parameter, value: Any = None, *, bounds: tuple[float, fl
     else:
         lo, hi, log = slider_bounds(p, v)
     v = min(max(v, lo), hi)
+    if log:
+        x = math.log10(v)
+        lo, hi, _step = on_grid(math.log10(lo), math.log10(hi), x, _nice_step(math.log10(hi) - math.log10(lo)))
+    else:
+        lo, hi, _step = on_grid(lo, hi, v, _nice_step(hi - lo))
     unit = f" ({p.unit})" if p.unit else ""
     common = dict(value=v, description=f"{p.name}{unit}", continuous_update=continuous_update,
                   readout_format=".4g", style={"description_width": "110px"},
                   layout=W.Layout(width="380px"),
                   tooltip=f"{p.doc}; admissible {p.describe_range()}".strip("; "))
     if log:
-        return W.FloatLogSlider(base=10.0, min=math.log10(lo), max=math.log10(hi),
-                                step=(math.log10(hi) - math.log10(lo)) / 200.0, **common)
-    return W.FloatSlider(min=lo, max=hi, step=_nice_step(hi - lo), **common)
+        return W.FloatLogSlider(base=10.0, min=lo, max=hi, step=_step, **common)
+    return W.FloatSlider(min=lo, max=hi, step=_step, **common)
 
 
 def _mean(value: Any) -> float:

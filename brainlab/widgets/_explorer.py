@@ -14,7 +14,7 @@ import ipywidgets as W
 import numpy as np
 
 from .._model import AbstractModel
-from ._controls import _nice_step, parameter_slider
+from ._controls import _nice_step, on_grid, parameter_slider, place
 from ._explorer_inputs import INPUT_KINDS, USES, decimate, input_code, input_series, model_defaults, steady_rates
 from ._panel import AbstractPanel
 
@@ -167,7 +167,9 @@ class NeuronExplorer(AbstractPanel):
 
         def slider(name: str, value: float, lo: float, hi: float, label: str) -> W.FloatSlider:
             lo, hi = bounds.get(name, (lo, hi))
-            return W.FloatSlider(value=min(max(value, lo), hi), min=lo, max=hi, step=_nice_step(hi - lo),
+            value = min(max(value, lo), hi)
+            lo, hi, step = on_grid(lo, hi, value, _nice_step(hi - lo))  # the page never snaps the value
+            return W.FloatSlider(value=value, min=lo, max=hi, step=step,
                                  description=label, readout_format=".4g", style=style, layout=lay)
 
         dmax = max(5 * duration, 10 * self.dt)
@@ -286,8 +288,9 @@ class NeuronExplorer(AbstractPanel):
                         self.show_error(exc, f"set {name}")
                         continue
                 if isinstance(self.controls[name], (W.FloatSlider, W.FloatLogSlider, W.IntSlider)):
-                    _widen(self.controls[name], value)
-                self.controls[name].value = value
+                    place(self.controls[name], value)  # widened if needed, and on the slider's grid
+                else:
+                    self.controls[name].value = value
         self._job.flush()
 
     def reset(self) -> None:
@@ -507,16 +510,6 @@ def _chosen_params(cls: type, params: Sequence[str] | None) -> list[str]:
         raise KeyError(f"NeuronExplorer: params names {unknown}, not parameters of {cls.__name__}; choose among "
                        f"{', '.join(names)}.")
     return [n for n in names if n in params]
-
-
-def _widen(slider: W.Widget, value: float) -> None:
-    if isinstance(slider, W.FloatLogSlider):
-        if value > 0:
-            slider.min = min(slider.min, math.log10(value))
-            slider.max = max(slider.max, math.log10(value))
-        return
-    slider.min = min(slider.min, value)
-    slider.max = max(slider.max, value)
 
 
 def _summary(cls: type) -> str:
