@@ -324,3 +324,24 @@ def test_default_chunks():
     assert LiveRun(net).every == 100.0  # the headless Runner's chunk
     assert LiveRun(net, speed=300.0, fps=30.0).every == pytest.approx(10.0)  # one frame's worth
     assert LiveRun(net, speed=1e5).every == 100.0
+
+
+def test_the_x_range_follows_the_newest_data():
+    """Every figure shares one x range, moved at each frame to (t - window, t): the raster does not freeze at
+    its first window while the run goes on."""
+    from bokeh.models import Range1d
+
+    live = make(duration=1200.0, window=500.0, raster_neurons=50)
+    rng = live.figures["raster"].x_range
+    assert isinstance(rng, Range1d) and (rng.start, rng.end) == (0.0, 500.0)
+    assert all(f.x_range is rng for f in live.figures.values())
+    live.run_for(240.0)  # less than a window: the first window stays
+    assert (rng.start, rng.end) == (0.0, 500.0)
+    live.run_for(560.0)
+    assert (rng.start, rng.end) == pytest.approx((300.0, 800.0), abs=1e-9)
+    assert rng.start <= float(np.max(live.sources["raster"].data["t"])) <= rng.end
+    run_to_end(live)
+    assert live.t == pytest.approx(1200.0) and (rng.start, rng.end) == pytest.approx((700.0, 1200.0), abs=1e-9)
+    live.reset()
+    assert (rng.start, rng.end) == (0.0, 500.0)
+    live.close()

@@ -48,14 +48,15 @@ class LiveView:
         rates: the populations whose rate is drawn.
         rate_bin: the rate's bin (ms).
         traces: ``[(monitor name, label, columns)]`` with the monitor's recorded columns to draw.
-        window: the time shown (ms); the x axis follows the newest data.
+        window: the time shown (ms); the x axis follows the newest data: at each frame the shared x range is
+            set to ``(t - window, t)``, ``t`` the end of the newest chunk (``(t0, t0 + window)`` until then).
         t0: the simulated time at the start (ms; the rate bins start there).
     """
 
     def __init__(self, dt: float, sizes: dict[str, int], *, raster: list[str], raster_neurons: int | None,
                  rates: list[str], rate_bin: float, traces: list[tuple[str, str, int]], window: float,
                  t0: float = 0.0, width: int = 760):
-        from bokeh.models import ColumnDataSource, DataRange1d, LinearColorMapper, Range1d
+        from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
         from bokeh.plotting import figure
 
         self.dt = float(dt)
@@ -65,8 +66,9 @@ class LiveView:
         self.sources: dict[str, Any] = {}
         self.rollover: dict[str, int] = {}
         self.frames = 0
-        self.x_range = DataRange1d(follow="end", follow_interval=self.window, range_padding=0.0, start=float(t0),
-                                   end=float(t0) + self.window)
+        # An explicit range that push() moves: a DataRange1d with start and end given stays where they put it.
+        self._t0 = self._t_new = float(t0)
+        self.x_range = Range1d(float(t0), float(t0) + self.window)
         colour = {p: _PALETTE[k % len(_PALETTE)] for k, p in enumerate(sizes)}
 
         # raster: shown neurons stacked, one source per population
@@ -155,6 +157,7 @@ class LiveView:
         ts = np.asarray(chunk.ts)
         if ts.size == 0:
             return
+        self._t_new = max(self._t_new, float(ts[-1]))
         pops = chunk.spikes.populations
         for p in self.raster:
             t, i = pops[p]
@@ -225,6 +228,7 @@ class LiveView:
                 data[col] = np.concatenate([r[1][k] for r in rows])
             n = self.rollover["traces"]
             self.sources["traces"].stream({k: v[-n:] for k, v in data.items()}, rollover=n)
+        self._follow()
         self.frames += 1
         return True
 
@@ -239,4 +243,11 @@ class LiveView:
         self._trace_rows.clear()
         self._carry = {p: np.zeros(0) for p in self.rates}
         self._bin_start = float(t0)
-        self.x_range.start, self.x_range.end = float(t0), float(t0) + self.window
+        self._t0 = self._t_new = float(t0)
+        self._follow()
+
+    def _follow(self) -> None:
+        """The x range to ``(t - window, t)``, ``t`` the newest time given (not before ``t0 + window``)."""
+        end = max(self._t_new, self._t0 + self.window)
+        if (self.x_range.start, self.x_range.end) != (end - self.window, end):
+            self.x_range.update(start=end - self.window, end=end)
