@@ -203,6 +203,7 @@ class LiveView:
         """Stream what was gathered to the sources (one frame); ``False`` if there was nothing new."""
         if not self.pending:
             return False
+        self._follow()  # first: the page never holds data beyond the end of its range
         if any(self._spikes[p] for p in self.raster):
             ts, ix, ks = [], [], []
             for k, p in enumerate(self.raster):
@@ -228,7 +229,6 @@ class LiveView:
                 data[col] = np.concatenate([r[1][k] for r in rows])
             n = self.rollover["traces"]
             self.sources["traces"].stream({k: v[-n:] for k, v in data.items()}, rollover=n)
-        self._follow()
         self.frames += 1
         return True
 
