@@ -43,6 +43,28 @@ def open_and_run(lab_page, name: str, cells: list[str]) -> None:
 
 
 @pytest.mark.browser
+def test_a_panel_draws_in_a_notebook_that_never_set_up_bokeh(lab_page):
+    """jupyter_bokeh's extension does not bundle BokehJS: the panel sends it on its first display."""
+    lab_page.open_notebook(lab_page.server.write_notebook("explorer_no_setup.ipynb", [
+        "import brainlab as bl\nbl.widgets.NeuronExplorer(bl.neurons.LIF)",
+    ]))
+    lab_page.run_all_cells()
+    lab_page.wait_until_done()
+    errors = lab_page.error_outputs()
+    assert not errors, "error output:\n" + "\n".join(errors)
+    roots = lab_page.bokeh_roots()
+    roots.first.wait_for(state="attached", timeout=60_000)
+    drawn: list[Any] = []
+
+    def trace_is_drawn() -> bool:
+        drawn.append([s for s in lab_page.figure_stats(roots.first) if s["visible"]])
+        return bool(drawn[-1]) and all(s["drawn"] > 0.01 for s in drawn[-1])
+
+    wait_until(trace_is_drawn, 30, lambda: f"the explorer's figures to be drawn; last stats {drawn[-1:]}")
+    lab_page.assert_no_browser_errors()
+
+
+@pytest.mark.browser
 def test_neuron_explorer_slider_moved_with_the_keyboard_redraws_the_trace(lab_page):
     open_and_run(lab_page, "explorer_keyboard.ipynb", [
         SETUP,
@@ -141,7 +163,23 @@ def test_live_raster_streams_pauses_and_resumes(lab_page):
     assert kernel_state()[0] == "running"
 
     # The visible window follows the newest data (what a learner watches); checked at the end.
-    rng, t_new = lab_page.bokeh_attrs(ids["x_range"], ["start", "end"]), newest()
+    # Both read at once in the page (a frame could land between two reads).
+    def view() -> tuple[dict[str, Any], float] | None:
+        got = page.evaluate(
+            """([src, rng]) => {
+                for (const doc of (window.Bokeh && window.Bokeh.documents) || []) {
+                    const s = doc.get_model_by_id(src), r = doc.get_model_by_id(rng);
+                    if (s == null || r == null) continue;
+                    const t = s.data instanceof Map ? s.data.get('t') : s.data.t;
+                    return [{start: r.start, end: r.end}, Math.max(...Array.from(t, Number))];
+                }
+                return null;
+            }""",
+            [ids["raster"], ids["x_range"]],
+        )
+        return None if got is None else (got[0], got[1])
+
+    rng, t_new = wait_until(view, 30, "the raster's range and spikes in the page")
 
     page.locator("button", has_text="pause").click()
     wait_until(lambda: kernel_state()[0] == "paused", 30, "the kernel to pause")
@@ -167,7 +205,11 @@ def test_live_raster_streams_pauses_and_resumes(lab_page):
     ))
     page_cols = lab_page.bokeh_columns(ids["raster"])
     mismatch = []  # checked at the end, after pause and resume
-    for col in ("t", "i"):
+    kt = np.asarray(kernel_cols["t"])
+    if not np.all(np.diff(kt) >= 0):
+        mismatch.append(f"paused, the kernel's raster times are out of order ({kt.size} rows; the page echoed "
+                        "streams back into it?)")
+    for col in ("t", "i", "k"):
         k, p = np.asarray(kernel_cols[col]), np.asarray(page_cols[col])
         if not (k.shape == p.shape and np.array_equal(k, p)):
             mismatch.append(f"paused, the page's raster column {col!r} ({p.size} rows, {p[:1]}..{p[-1:]}) differs "
