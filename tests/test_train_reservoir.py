@@ -101,6 +101,38 @@ def test_esn_fit_on_trials_of_different_lengths_equals_ridge_on_numpy_states():
     np.testing.assert_allclose(esn.readout.W64, r.W64, rtol=2e-3, atol=2e-4)
 
 
+def test_esns_of_one_size_share_compiled_programs_and_fit_as_ridge_on_harvested_states():
+    """ESN programs are keyed by shapes only (weights are arguments), so a second reservoir of the same size, or a
+    changed weight, compiles nothing; fitting inside the program gives the readout that Ridge fits on the harvested
+    states (up to the summation order of the float64 sums, ~1e-13 relative)."""
+    from brainlab.train import _reservoir
+
+    u = np.random.default_rng(7).uniform(-1, 1, (400, 1))
+    y = np.sin(2 * u) + np.roll(u, 2, axis=0)
+    programs = (_reservoir._fit_program, _reservoir._run_open_program, _reservoir._harvest_program)
+    first = bl.train.ESN(1, n_units=64, warmup=30, seed=0).fit(u, y)
+    first.run(u[:50]), first.harvest(u)
+    sizes = [p._cache_size() for p in programs]
+    esn = bl.train.ESN(1, n_units=64, warmup=30, ridge=1e-5, seed=1).fit(u, y)
+    esn.reset()                                           # (fit leaves the last state: start again from zeros)
+    pred = np.asarray(esn.run(u[:50]))
+    esn.W.value = esn.W.value * 0.5                       # a new value, same shape: no new program either
+    np.asarray(esn.harvest(u))
+    assert [p._cache_size() for p in programs] == sizes
+    esn.W.value = esn.W.value * 2.0
+    esn.reset()
+    states = np.asarray(esn.harvest(u))
+    ref = bl.train.Ridge(1e-5).fit(states, y.astype(np.float32), warmup=30)  # ESN.fit takes y in float32
+    np.testing.assert_allclose(esn.readout.W64, ref.W64, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(esn.readout.b64, ref.b64, rtol=1e-7, atol=1e-9)
+    esn.reset()
+    np.testing.assert_allclose(pred, np.asarray(esn.readout.predict(esn.harvest(u[:50]))), rtol=1e-6, atol=1e-6)
+    # fit leaves the last training state, and run continues from it, as harvest does
+    esn.reset()
+    esn.fit(u[:200], y[:200])
+    np.testing.assert_array_equal(np.asarray(esn.x.value), states[199])
+
+
 def test_esn_predicts_mackey_glass_ten_steps_ahead_like_reservoirpy():
     """reservoirpy's introductory settings: 100 units, leak 0.3, spectral radius 1.25, ridge 1e-6, warm-up 100,
     Mackey-Glass (tau = 17) of 2000 samples scaled to [-1, 1], 10 steps ahead, the first 1500 for training.

@@ -1,12 +1,13 @@
 r"""Reservoirs: echo-state networks (ESN) and nonlinear vector autoregression (NVAR, "next-generation RC").
 
 Both turn an input series into features for a linear readout fitted by ridge regression in float64
-(:class:`~brainlab.train.Ridge`).  Reservoir states are computed with the engine: a ``be.scan`` over time inside a
-``be.vmap`` over trials, compiled once per input shape.
+(:class:`~brainlab.train.Ridge`).  ESN states are computed by a scan over time inside a vmap over trials, compiled
+once per shape for all ESNs (weights are arguments); fitting forms the readout's sums in the same program.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import brainlab.engine as be
 from brainlab.engine._array import unwrap
 
-from ._ridge import Ridge, RidgeAccumulator, as_trials
+from ._ridge import Ridge, RidgeAccumulator, as_trials, batch_sums
 
 __all__ = ["ESN", "NVAR"]
 
@@ -37,6 +38,76 @@ def _mask(lengths: np.ndarray, T: int) -> np.ndarray:
     return (np.arange(T)[None, :] < lengths[:, None]).astype(np.float64)
 
 
+# --- the ESN's compiled programs --------------------------------------------------------------------------------
+# Module-level functions of (parameters, data): jax.jit keys them by shapes and dtypes only, so every ESN of the
+# same size shares one compiled program (a new reservoir, or a changed parameter value, never recompiles).
+# ``p`` is (W, W_in, bias, W_fb, coef) with coef = [1 - leak, leak]; W_fb has 0 columns without feedback.
+
+def _cell(p: tuple, x: jax.Array, u: jax.Array, fb: jax.Array) -> jax.Array:
+    W, W_in, b, W_fb, coef = p
+    pre = W @ x + W_in @ u + b
+    if W_fb.shape[1]:
+        pre = pre + W_fb @ fb
+    return coef[0] * x + coef[1] * jnp.tanh(pre)
+
+
+def _trajectory(p: tuple, u: jax.Array, fb: jax.Array, x0: jax.Array) -> jax.Array:
+    # fb[t] is the output fed back at step t (teacher forcing: the target at t-1)
+    def step(x, inp):
+        x = _cell(p, x, inp[0], inp[1])
+        return x, x
+
+    return jax.lax.scan(step, x0, (u, fb))[1]
+
+
+def _states(p: tuple, u: jax.Array, fb: jax.Array, x0: jax.Array) -> jax.Array:
+    return jax.vmap(_trajectory, (None, 0, 0, 0))(p, u, fb, x0)  # (B, T, N)
+
+
+@jax.jit
+def _harvest_program(p, u, fb, x0):
+    return _states(p, u, fb, x0)
+
+
+@jax.jit
+def _run_open_program(p, W_out, b_out, u, fb, x0):
+    xs = _states(p, u, fb, x0)
+    return xs @ W_out + b_out, xs[:, -1]
+
+
+@functools.partial(jax.jit, static_argnames=("warmup", "masked"))
+def _fit_program(p, u, fb, x0, y, mask, last, warmup, masked):
+    # traced with 64-bit types on (ESN.fit): the states stay in the parameters' precision, the sums are float64
+    xs = _states(p, u, fb, x0)
+    return batch_sums(xs, y, mask if masked else None, warmup, True), xs[0, last]
+
+
+@jax.jit
+def _run_closed_program(p, W_out, b_out, u, y0, x0):
+    def trajectory(u, y0, x0):
+        def step(carry, u_t):
+            x, y = carry
+            x = _cell(p, x, u_t, y)
+            y = x @ W_out + b_out
+            return (x, y), (x, y)
+
+        return jax.lax.scan(step, (x0, y0), u)[1]
+
+    return jax.vmap(trajectory)(u, y0, x0)
+
+
+@functools.partial(jax.jit, static_argnums=4)
+def _generate_program(p, W_out, b_out, x0, n_steps):
+    fb0 = jnp.zeros(p[3].shape[1], x0.dtype)
+
+    def step(x, _):
+        u = x @ W_out + b_out
+        x = _cell(p, x, u, fb0)
+        return x, x @ W_out + b_out
+
+    return jax.lax.scan(step, x0, jnp.arange(n_steps))[1]
+
+
 class ESN(be.Module):
     r"""An echo-state network: a random leaky tanh reservoir with a trained linear readout.
 
@@ -49,6 +120,10 @@ class ESN(be.Module):
     ``input_density`` of nonzero entries :math:`\pm` ``input_scaling``; :math:`b` is :math:`\pm` ``bias_scaling``;
     :math:`W_{fb}` is uniform in :math:`\pm` ``feedback_scaling`` (no feedback when 0).  The same ``seed``
     gives the same reservoir.
+
+    Speed: the reservoir runs as one compiled program per input shape, shared by every ESN of the same sizes (the
+    weights are arguments, not constants), and :meth:`fit` forms the readout's float64 sums
+    :math:`X^\top X, X^\top Y` in that same program, so the states never leave it.
 
     Args:
         n_inputs: input dimension.
@@ -107,35 +182,12 @@ class ESN(be.Module):
         self.W_fb = be.ParamState(jnp.asarray(W_fb[:, : self.n_feedback], dt))
         self.x = be.HiddenState(jnp.zeros(N, dt))
         self.readout = Ridge(ridge)
-        self._open = be.vmap(self._trajectory)
-        self._closed = be.vmap(self._trajectory_closed)
-        self._gen = be.jit(self._generate, static_argnums=1)
 
     # --- dynamics ----------------------------------------------------------------------------------------
-    def _cell(self, x: jax.Array, u: jax.Array, fb: jax.Array) -> jax.Array:
-        pre = self.W.value @ x + self.W_in.value @ u + self.bias.value
-        if self.n_feedback:
-            pre = pre + self.W_fb.value @ fb
-        return (1.0 - self.leak) * x + self.leak * jnp.tanh(pre)
-
-    def _trajectory(self, u: jax.Array, fb: jax.Array, x0: jax.Array) -> jax.Array:
-        # fb[t] is the output fed back at step t (teacher forcing: the target at t-1)
-        def step(x, inp):
-            x = self._cell(x, inp[0], inp[1])
-            return x, x
-
-        return be.scan(step, x0, (u, fb))[1]
-
-    def _trajectory_closed(self, u: jax.Array, y0: jax.Array, x0: jax.Array) -> tuple[jax.Array, jax.Array]:
-        W, b = self.readout.W.value, self.readout.b.value
-
-        def step(carry, u_t):
-            x, y = carry
-            x = self._cell(x, u_t, y)
-            y = x @ W + b
-            return (x, y), (x, y)
-
-        return be.scan(step, (x0, y0), u)[1]
+    def _params(self) -> tuple:
+        dt = self.W.value.dtype
+        coef = jnp.asarray([1.0 - self.leak, self.leak], dt)
+        return self.W.value, self.W_in.value, self.bias.value, self.W_fb.value, coef
 
     def harvest(self, u: Any, x0: Any = None) -> jax.Array:
         """Reservoir states for inputs ``u`` (``(T, D)``, ``(B, T, D)``) without feedback; shape ``(..., T, N)``.
@@ -143,22 +195,16 @@ class ESN(be.Module):
         Starts from ``x0`` (default: the current state ``self.x`` for one trial, zeros for a batch); after a
         single trial ``self.x`` holds the last state.
         """
-        return self._states(u, None, x0)
-
-    def _states(self, u: Any, fb: Any, x0: Any) -> jax.Array:
         batch, lengths, single = _batch("ESN", "u", u, self.n_inputs)
-        B, T = batch.shape[0], batch.shape[1]
-        x0 = self._x0(x0, B, single)
-        if fb is None:
-            fb_b = jnp.zeros((B, T, self.n_feedback), batch.dtype)
-        else:
-            fb_b = _batch("ESN", "y", fb, self.n_feedback)[0]
-            fb_b = jnp.concatenate([jnp.zeros_like(fb_b[:, :1]), fb_b[:, :-1]], axis=1)  # y_{t-1}
-        xs = self._open(batch, fb_b, x0)
+        x0 = self._x0(x0, batch.shape[0], single)
+        xs = _harvest_program(self._params(), batch, self._no_feedback(batch), x0)
         if single:
             self.x.value = xs[0, lengths[0] - 1]
             return xs[0]
         return xs
+
+    def _no_feedback(self, batch: jax.Array) -> jax.Array:
+        return jnp.zeros((batch.shape[0], batch.shape[1], self.n_feedback), batch.dtype)
 
     def _x0(self, x0: Any, B: int, single: bool) -> jax.Array:
         dt = self.x.value.dtype
@@ -173,16 +219,29 @@ class ESN(be.Module):
         of different lengths); the first ``warmup`` steps of each trial are not fitted.  With feedback, the
         reservoir is driven by the target (teacher forcing)."""
         warmup = self.warmup if warmup is None else int(warmup)
-        if self.n_feedback:
-            ys = as_trials("ESN.fit", "y", y)
-            if ys[0].shape[1] != self.n_feedback:
-                raise ValueError(f"ESN.fit: y has {ys[0].shape[1]} outputs but n_feedback={self.n_feedback}.")
-        xs = self._states(u, y if self.n_feedback else None, x0)
-        ys, lengths, _ = _batch("ESN.fit", "y", y, as_trials("ESN.fit", "y", y)[0].shape[1])
-        xs = xs if xs.ndim == 3 else xs[None]
-        if xs.shape[:2] != ys.shape[:2]:
-            raise ValueError(f"ESN.fit: u and y must have the same trials and lengths; got {xs.shape[:2]} and {ys.shape[:2]}.")
-        acc = RidgeAccumulator(self.readout.ridge).add(xs, ys, warmup=warmup, mask=_mask(lengths, xs.shape[1]))
+        batch, lengths, single = _batch("ESN", "u", u, self.n_inputs)
+        ys, y_lengths, _ = _batch("ESN.fit", "y", y, as_trials("ESN.fit", "y", y)[0].shape[1])
+        if self.n_feedback and ys.shape[2] != self.n_feedback:
+            raise ValueError(f"ESN.fit: y has {ys.shape[2]} outputs but n_feedback={self.n_feedback}.")
+        if batch.shape[:2] != ys.shape[:2] or not np.array_equal(lengths, y_lengths):
+            raise ValueError(f"ESN.fit: u and y must have the same trials and lengths; got {batch.shape[:2]} and "
+                             f"{ys.shape[:2]}.")
+        B, T = batch.shape[0], batch.shape[1]
+        if warmup >= T:
+            raise ValueError(f"ESN.fit: warmup={warmup} drops all {T} steps of the trials; use a smaller warmup.")
+        x0 = self._x0(x0, B, single)
+        if self.n_feedback:  # teacher forcing: y_{t-1} is fed back at step t
+            fb = jnp.concatenate([jnp.zeros_like(ys[:, :1]), ys[:, :-1]], axis=1).astype(batch.dtype)
+        else:
+            fb = self._no_feedback(batch)
+        masked = bool(np.any(lengths < T))
+        with be.precision("float64"):
+            sums, x_end = _fit_program(self._params(), batch, fb, x0, ys, jnp.asarray(_mask(lengths, T)),
+                                       int(lengths[0]) - 1, warmup=warmup, masked=masked)
+        if single:
+            self.x.value = x_end
+        acc = RidgeAccumulator(self.readout.ridge)
+        acc.load_sums(*sums)
         self.readout.fit_accumulator(acc)
         return self
 
@@ -190,28 +249,23 @@ class ESN(be.Module):
         """Predictions :math:`\\hat y_t` for inputs ``u``; with feedback, the network's own output is fed back."""
         if self.readout.W is None:
             raise ValueError("ESN.run: the readout is not trained; call fit(u, y) first.")
-        if not self.n_feedback:
-            return self.readout.predict(self.harvest(u, x0))
         batch, lengths, single = _batch("ESN.run", "u", u, self.n_inputs)
         B = batch.shape[0]
         x0b = self._x0(x0, B, single)
+        W_out, b_out = self.readout.W.value.astype(batch.dtype), self.readout.b.value.astype(batch.dtype)
+        if not self.n_feedback:
+            ys, x_end = _run_open_program(self._params(), W_out, b_out, batch, self._no_feedback(batch), x0b)
+            if single:
+                # (lengths[0] == T for one trial: the last state is the program's)
+                self.x.value = x_end[0]
+                return ys[0]
+            return ys
         y0 = jnp.broadcast_to(x0b[0] @ self.readout.W.value + self.readout.b.value, (B, self.n_feedback))
-        xs, ys = self._closed(batch, y0, x0b)
+        xs, ys = _run_closed_program(self._params(), self.readout.W.value, self.readout.b.value, batch, y0, x0b)
         if single:
             self.x.value = xs[0, lengths[0] - 1]
             return ys[0]
         return ys
-
-    def _generate(self, x0: jax.Array, n_steps: int) -> jax.Array:
-        W, b = self.readout.W.value, self.readout.b.value
-        fb0 = jnp.zeros(self.n_feedback, x0.dtype)
-
-        def step(x, _):
-            u = x @ W + b
-            x = self._cell(x, u, fb0)
-            return x, x @ W + b
-
-        return be.scan(step, x0, jnp.arange(n_steps))[1]
 
     def generate(self, n_steps: int) -> jax.Array:
         """Run autonomously from the current state: the prediction becomes the next input (``n_inputs`` must
@@ -219,7 +273,8 @@ class ESN(be.Module):
         the first row continues the series after the last input seen."""
         if self.readout.W is None or self.readout.W.value.shape[1] != self.n_inputs:
             raise ValueError("ESN.generate: needs a readout fitted to predict the next input (D outputs for D inputs).")
-        return self._gen(self.x.value, int(n_steps))
+        return _generate_program(self._params(), self.readout.W.value, self.readout.b.value, self.x.value,
+                                 int(n_steps))
 
 
 class NVAR(be.Module):
