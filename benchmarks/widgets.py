@@ -21,8 +21,18 @@ second delivered to the sources (target >= 25; the panel paces frames at <= 30 p
 frames, and the slowdown of the simulation in wall time and in process CPU time (target <= 15 %).  On a
 shared machine the CPU-time ratio is the steadier of the two.
 
+LiveRaster in the browser (COBA-4k, open-ended run): a notebook in JupyterLab shows the panel in headless
+Chromium (the browser tests' server and page helpers, ``tests/browser/conftest.py``), its start button is
+clicked, and after a warm-up, over 10 s of wall time, a page-side counter (listening to the raster
+ColumnDataSource in ``window.Bokeh.documents``) timestamps every frame that BokehJS applies while the kernel logs
+every frame it pushes (the newest spike time of each pairs them up; both clocks are the machine's wall clock).
+Reported: frames per second that reach the page against those the kernel pushed in the same window, the interval
+between frames in the page (the table's row), and the delay from the kernel's push to the page.  Skipped, with a
+line saying why, where Chromium, Playwright or JupyterLab is missing.
+
 Run: ``.venv/bin/python benchmarks/widgets.py`` (about a minute); one measurement alone:
-``.venv/bin/python benchmarks/widgets.py live_coba4k`` (its row replaces the old one in the results).
+``.venv/bin/python benchmarks/widgets.py live_coba4k`` (its row replaces the old one in the results); the
+browser one: ``.venv/bin/python benchmarks/widgets.py browser_live_coba4k``.
 """
 
 from __future__ import annotations
@@ -242,8 +252,140 @@ def live_coba4k() -> dict[str, Any]:
     return row
 
 
+# -- LiveRun in the browser ------------------------------------------------------------------------------------
+PAGE_WINDOW_S = 10.0  # wall seconds of streaming measured
+PAGE_WARMUP_S = 3.0   # after the first frame reaches the page (compilation, first layout)
+PAGE_DRAIN_S = 60.0   # after the run stops, how long frames still on their way may take to arrive
+
+# The notebook: the panel, and a log file written by the kernel of each frame pushed (wall-clock time, newest spike time in the
+# raster source), the instrumentation of live_coba4k.
+_PAGE_NOTEBOOK = ["import brainlab as bl\nbl.plotting.setup_notebook()", """\
+import json, time
+live = bl.widgets.LiveRaster(bl.networks.coba(4000, seed=0), duration=None{options})
+live.step(); live.reset()  # compiles the chunk program, as in live_coba4k
+log = open('bench_live_frames.txt', 'w')  # a file: read back even while the page's connection is down
+_push = live.view.push
+def _logged_push():  # each frame the kernel pushed: time.time(), newest spike time in the raster source
+    done = _push()
+    t = live.sources['raster'].data['t']
+    if done and len(t):
+        log.write(f"{time.time()!r} {float(t[-1])!r}\\n"); log.flush()
+    return done
+live.view.push = _logged_push
+live"""]
+
+# In the page: each message BokehJS applies to the raster source ``id`` (a ColumnsStreamed patch, or a whole new
+# ``data``), with its wall-clock time (ms since the epoch, the clock of the kernel's time.time()) and the newest
+# spike time then in the source; signals of one message come in the same JS task and count once.  ``painted``:
+# the animation frames that had new data to draw.
+_PAGE_COUNTER = """(id) => {
+    for (const doc of (window.Bokeh && window.Bokeh.documents) || []) {
+        const src = doc.get_model_by_id(id);
+        if (src == null) continue;
+        const c = window.__blFrames = {at: [], newest: [], rows: [], painted: [], seen: 0};
+        const now = () => performance.timeOrigin + performance.now();
+        let queued = false;
+        const arrived = () => {
+            if (queued) return;
+            queued = true;
+            queueMicrotask(() => {
+                queued = false;
+                const t = src.data instanceof Map ? src.data.get('t') : src.data.t;
+                c.at.push(now());
+                c.newest.push(t && t.length ? Number(t[t.length - 1]) : null);
+                c.rows.push(t ? t.length : 0);
+            });
+        };
+        src.streaming.connect(arrived);
+        src.properties.data.change.connect(arrived);
+        const tick = () => {
+            if (c.at.length !== c.seen) { c.seen = c.at.length; c.painted.push(now()); }
+            requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+        return true;
+    }
+    return false;
+}"""
+
+_PAGE_EXECUTE = """(code) => {
+    window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.requestExecute(
+        {code, silent: true, store_history: false});
+}"""
+
+
+def browser_live_coba4k() -> dict[str, Any]:
+    """LiveRaster(COBA-4k) streaming in JupyterLab + headless Chromium: frames that reach the page per second."""
+    import _browser
+
+    options = "".join(f", {k}={v!r}" for k, v in LIVE_OPTIONS.items())  # as live_coba4k, but open-ended
+    cells = [_PAGE_NOTEBOOK[0], _PAGE_NOTEBOOK[1].replace("{options}", options)]
+    load = [os.getloadavg()[0]]
+    with _browser.lab_page() as lab:
+        lab.open_notebook(lab.server.write_notebook("bench_live_coba4k.ipynb", cells))
+        lab.run_all_cells()
+        lab.wait_until_done()
+        errors = lab.error_outputs()
+        assert not errors, "the benchmark notebook raised:\n" + "\n".join(errors)
+        source, every = json.loads(lab.kernel_eval("print(json.dumps([live.sources['raster'].id, live.every]))"))
+        deadline = time.monotonic() + 60
+        while not lab.page.evaluate(_PAGE_COUNTER, source):  # the panel is drawn: its source is in a document
+            assert time.monotonic() < deadline, "the LiveRaster's raster source never reached the page"
+            time.sleep(0.25)
+        lab.page.locator("button", has_text="start").click()
+        lab.page.wait_for_function("() => window.__blFrames.at.length > 0", timeout=60_000)
+        time.sleep(PAGE_WARMUP_S)
+        w0, loads = time.time(), []
+        for _ in range(int(PAGE_WINDOW_S)):
+            time.sleep(PAGE_WINDOW_S / int(PAGE_WINDOW_S))
+            loads.append(os.getloadavg()[0])
+        w1 = time.time()
+        lab.page.locator("button", has_text="stop").click()
+        drained, counts = time.monotonic(), lab.page.evaluate("() => window.__blFrames")
+        while time.monotonic() - drained < PAGE_DRAIN_S:  # frames still on their way when the run stopped
+            time.sleep(2.0)
+            n, counts = len(counts["at"]), lab.page.evaluate("() => window.__blFrames")
+            if len(counts["at"]) == n:
+                break
+        # Read back from the kernel's file: while the page lags, its kernel connection can drop (and messages,
+        # a kernel_eval's reply among them, with it).
+        out, last, since = lab.server.root / "bench_live_frames.txt", -1, time.monotonic()
+        while time.monotonic() - since < 3.0 and time.monotonic() - drained < 2 * PAGE_DRAIN_S:
+            time.sleep(0.5)
+            if (size := out.stat().st_size) != last:
+                last, since = size, time.monotonic()
+        stopped = time.monotonic() - since >= 3.0  # the kernel pushed no frame for 3 s after the stop
+        kernel = [tuple(map(float, line.split())) for line in out.read_text().splitlines() if line.strip()]
+        reconnects = lab.server.log.read_text(errors="replace").count("Restoring connection")
+        problems = list(lab.problems)
+    load.append(os.getloadavg()[0])
+    at, newest = np.array(counts["at"]) / 1000.0, counts["newest"]
+    in_window = (at >= w0) & (at <= w1)
+    assert in_window.sum() >= 2, f"{in_window.sum()} frames reached the page in {PAGE_WINDOW_S:g} s"
+    k_at = np.array([a for a, _ in kernel])
+    k_window = [(a, t) for a, t in kernel if w0 <= a <= w1]
+    arrival = {}  # newest spike time -> when the page first had it
+    for a, t in zip(at, newest):
+        arrival.setdefault(t, a)
+    latency = [arrival[t] - a for a, t in k_window if t in arrival]
+    painted = np.array(counts["painted"]) / 1000.0
+    rows = np.array(counts["rows"])[in_window]
+    return {"name": "LiveRaster (COBA-4k), in Chromium", "what": f"{PAGE_WINDOW_S:g} s in the page: frame interval",
+            **_stats(list(np.diff(at[in_window]))), "page_fps": int(in_window.sum()) / (w1 - w0),
+            "kernel_fps": len(k_window) / (w1 - w0),
+            "painted_fps": int(((painted >= w0) & (painted <= w1)).sum()) / (w1 - w0),
+            "latency_median_ms": 1000 * float(np.median(latency)) if latency else math.nan,
+            "latency_p95_ms": 1000 * float(np.percentile(latency, 95)) if latency else math.nan,
+            "latency_first_last_ms": [1000 * latency[0], 1000 * latency[-1]] if latency else [],
+            "arrived_of_pushed": [len(latency), len(k_window)], "kernel_frames_total": int(k_at.size),
+            "page_rows_max": int(rows.max()), "browser_errors": problems, "every_ms": every,
+            "kernel_stopped": stopped, "ws_reconnects": reconnects,
+            "window_s": w1 - w0, "load": f"{load[0]:.1f} -> {load[1]:.1f} (during the window {min(loads):.1f}-"
+                                          f"{max(loads):.1f}) on {os.cpu_count()} CPUs"}
+
+
 MEASUREMENTS: list[Callable[[], dict[str, Any]]] = [explorer_hh_slider, peer_interact_runner, peer_interact_numpy,
-                                                      live_coba4k]
+                                                      live_coba4k, browser_live_coba4k]
 
 
 # -- report ----------------------------------------------------------------------------------------------------
@@ -256,11 +398,19 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def main(names: list[str] | None = None) -> list[dict[str, Any]]:
     import jax
 
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from _browser import BrowserMissing
+
     chosen = [m for m in MEASUREMENTS if not names or m.__name__ in names]
     rows = []
     for m in chosen:
         t0 = time.perf_counter()
-        row = m()
+        try:
+            row = m()
+        except BrowserMissing as exc:  # its row, if any, is kept from the last run
+            print(f"{m.__name__}: skipped, no browser here: {exc}", flush=True)
+            continue
         row["function"] = m.__name__
         rows.append(row)
         print(f"{m.__name__}: median {row['median_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms "
@@ -294,8 +444,21 @@ def main(names: list[str] | None = None) -> list[dict[str, Any]]:
               f"{r['panel_cpu_s']:.3f} s and the rest the chunk-by-chunk run (Runner.chunks, not pipelined); chunks of {r['every_ms']:g} ms; {r['spikes']} spikes, identical to the "
               f"headless run; points in the windows at the end: {r['window_points']}; load average "
               f"{r.get('load', '?')}." for r in rows if "fps" in r]
+    notes += [f"- {r['name']}: {r['page_fps']:.1f} frames/s reached the page (applied by BokehJS to the raster "
+              f"source) while the kernel pushed {r['kernel_fps']:.1f} frames/s, over the same {r['window_s']:.1f} s "
+              f"of wall time; frame interval in the page median {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; "
+              f"animation frames with new data to draw {r['painted_fps']:.1f}/s; from the kernel's push to the page: "
+              f"median {r['latency_median_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms (first and last frame of "
+              f"the window: {', '.join(f'{x:.0f}' for x in r['latency_first_last_ms'])} ms); "
+              f"{r['arrived_of_pushed'][0]} of the {r['arrived_of_pushed'][1]} frames pushed in the window reached "
+              f"the page by {PAGE_DRAIN_S:.0f} s after the stop (the page's kernel connection was restored "
+              f"{r['ws_reconnects']} times; the stop button {'stopped' if r['kernel_stopped'] else 'did not stop'} "
+              f"the kernel); chunks of {r['every_ms']:g} ms, at most "
+              f"{r['page_rows_max']} raster rows in the page; {len(r['browser_errors'])} browser console errors; "
+              f"JupyterLab, the kernel and Chromium on this machine, load average {r.get('load', '?')}."
+              for r in rows if "page_fps" in r]
     (HERE / "WIDGETS.md").write_text(
-        "# Widget latency (kernel side)\n\n" + (__doc__ or "").split("\n\n", 1)[1].rsplit("\n\nRun:", 1)[0]
+        "# Widget latency (kernel side, and frames in the browser)\n\n" + (__doc__ or "").split("\n\n", 1)[1].rsplit("\n\nRun:", 1)[0]
         + f"\n\nCommand: `.venv/bin/python benchmarks/widgets.py`; {machine['date']}, {machine['platform']}, "
         f"jax {machine['jax']} ({machine['backend']}), Python {machine['python']}.\n\n" + table
         + ("\n" + "\n".join(notes) + "\n" if notes else ""))
