@@ -270,3 +270,23 @@ def test_on_grid_keeps_round_grids_and_shifts_others_inside_the_bounds():
     assert (123.4 - lo) / step == pytest.approx(round((123.4 - lo) / step), rel=1e-12)
     with pytest.raises(ValueError, match="lo <= value <= hi"):
         on_grid(0.0, 1.0, 2.0, 0.1)
+
+
+def test_the_pages_echo_of_a_stream_is_reported_as_an_acknowledgement():
+    import numpy as np
+    from bokeh.document.events import ColumnsPatchedEvent, ColumnsStreamedEvent
+
+    p = _Figure()
+    view = p.widget.children[1]
+    src = p.sources["s"]
+    got = []
+    view.on_stream_echo(lambda source_id, newest_t: got.append((source_id, newest_t)))
+    src.stream({"t": np.array([2.0, 3.0]), "y": np.array([4.0, 5.0])}, rollover=10)
+    before = list(src.data["t"])
+    doc = src.document
+    view._sync_model(view, _page_message(ColumnsStreamedEvent(doc, src, "data", {"t": np.array([2.0, 3.0]),
+                                                                                  "y": np.array([4.0, 5.0])}, 10)), [])
+    view._sync_model(view, _page_message(ColumnsPatchedEvent(doc, src, "data", {"y": [(0, 99.0)]})), [])
+    assert got == [(src.id, 3.0)]  # streams only; the data stays the kernel's
+    assert list(src.data["t"]) == before
+    p.close()

@@ -345,3 +345,148 @@ def test_the_x_range_follows_the_newest_data():
     live.reset()
     assert (rng.start, rng.end) == (0.0, 500.0)
     live.close()
+
+
+# -- backpressure: frames go no faster than the page echoes (applies) them --------------------------------------
+
+class FakePage:
+    """What a page does with the kernel's streams: it gets them (the document's events, as jupyter_bokeh's view
+    sends them) and, when told, echoes them as the page's messages into the view's ``_sync_model``."""
+
+    def __init__(self, live):
+        live.widget  # builds the view
+        self.view = live._bokeh
+        self.sent = []
+        live.sources["raster"].document.on_change(self._got)
+
+    def _got(self, event):
+        from bokeh.document.events import ColumnsStreamedEvent
+
+        if isinstance(event, ColumnsStreamedEvent):
+            self.sent.append(event)
+
+    def echo(self, n=None):
+        """Apply (echo) the oldest ``n`` streams received (all by default)."""
+        from bokeh.core.serialization import Serializer
+
+        n = len(self.sent) if n is None else n
+        for event in self.sent[:n]:
+            content = Serializer(references=set(event.document.models), deferred=False).encode(event)
+            content["event"] = "jsevent"
+            self.view._sync_model(self.view, content, [])
+        del self.sent[:n]
+
+
+def test_without_a_page_every_frame_goes():
+    live = make(duration=None, fps=1e6)  # a frame is due after every chunk
+    live.widget
+    live.run_for(100.0)  # 5 chunks: 5 frames, none acknowledged (no page answers)
+    assert live.frames_pushed == 5 and live.frames_acked == 0 and not live.gate.alive
+    live.close()
+
+
+def test_a_page_that_lags_gets_merged_frames_and_no_data_is_lost():
+    live = make(duration=None, fps=1e6, max_unacked=2)
+    live.widget
+    page = FakePage(live)
+    live.gate.ack_timeout = 1e9  # no fallback in this test (no wall-clock verdicts)
+    live.run_for(20.0)
+    assert live.frames_pushed == 1 and len(page.sent) == 3  # raster, rates, traces
+    page.echo()
+    assert live.frames_acked == 1 and live.gate.alive and live.gate.unacked == 0
+    # the page now answers nothing: 2 frames may be in flight, then chunks go on and their data waits
+    live.run_for(200.0)  # 10 chunks: frames after chunks 1 and 2, the rest merged into the final frame
+    assert live.frames_pushed == 1 + 2 + 1 and live.frames_acked == 1
+    assert live.t == pytest.approx(220.0)
+    traces = [e for e in page.sent if e.model is live.sources["traces"]]
+    assert [len(e.data["t"]) for e in traces] == [200, 200, 1600]  # 20 ms chunks at dt = 0.1 ms; 8 merged
+    # nothing lost: the windows equal a headless run, the record too
+    ref = plain_run(220.0)
+    same_spikes(live.result(), ref)
+    tr = live.sources["traces"].data
+    np.testing.assert_array_equal(tr["t"], ref.ts)
+    np.testing.assert_array_equal(tr["y1"], ref["E.V"][:, 1])
+    src = live.sources["raster"].data
+    t = np.concatenate([ref.spikes.populations[p][0] for p in ("E", "I")])
+    np.testing.assert_array_equal(src["t"], np.sort(t))
+    edges = np.arange(0.0, 220.0 + 1e-9, 5.0)
+    np.testing.assert_allclose(live.sources["rates"].data["t"], edges[:-1] + 2.5)
+    # echoes of the older frames free the gate; an echo of the newest acknowledges all before it
+    page.echo(3)
+    assert live.frames_acked == 2 and live.gate.unacked == 2
+    page.echo()
+    assert live.frames_acked == 4 and live.gate.unacked == 0
+    live.close()
+
+
+def test_an_echo_pushes_the_data_that_waited_for_it():
+    live = make(duration=None, fps=1e6, max_unacked=1)
+    live.widget
+    page = FakePage(live)
+    live.gate.ack_timeout = 1e9
+    live.run_for(20.0)
+    page.echo()
+    # one frame in flight, the next chunk's data waits (as between two chunks of a running task)
+    assert live._one_chunk() is not None
+    live._push(gated=True)
+    assert live.frames_pushed == 2 and not live.view.pending
+    assert live._one_chunk() is not None
+    live._push(gated=True)
+    assert live.frames_pushed == 2 and live.view.pending  # held back
+    page.echo()  # the page applied frame 2: the waiting data goes at once
+    assert live.frames_pushed == 3 and live.frames_acked == 2 and not live.view.pending
+    live.close()
+
+
+def test_a_page_that_stops_answering_gets_a_frame_every_timeout():
+    clock = [0.0]
+    live = make(duration=None, fps=1e6, max_unacked=1)
+    live.widget
+    page = FakePage(live)
+    live.gate.clock = lambda: clock[0]
+    live.run_for(20.0)
+    page.echo()
+    for _ in range(3):
+        live._one_chunk()
+        live._push(gated=True)
+    assert live.frames_pushed == 2 and live.view.pending  # one in flight: the rest waits
+    clock[0] += 1.9
+    live._one_chunk()
+    live._push(gated=True)
+    assert live.frames_pushed == 2
+    clock[0] += 0.2  # 2.1 s without an echo: the tab was closed or reloaded; one frame goes
+    live._push(gated=True)
+    assert live.frames_pushed == 3 and not live.view.pending
+    live._one_chunk()
+    live._push(gated=True)
+    assert live.frames_pushed == 3  # and the next after another 2 s
+    clock[0] += 1.5
+    live._push(gated=True)
+    assert live.frames_pushed == 3
+    clock[0] += 1.0
+    live._push(gated=True)
+    assert live.frames_pushed == 4
+    # a new page answers: gating by echoes again
+    page.echo()
+    assert live.frames_acked == 4 and live.gate.open()
+    live.close()
+
+
+def test_frame_gate_counts_and_reset_forgets():
+    from brainlab.widgets._live_gate import FrameGate
+
+    gate = FrameGate(max_unacked=2)
+    gate.pushed_frame([("a", 1.0), ("b", 1.0)])
+    gate.pushed_frame([])  # a frame that streamed nothing waits for no echo
+    gate.pushed_frame([("a", 2.0)])
+    assert gate.open() and gate.unacked == 2  # no page yet
+    gate.acknowledge("b", 1.0)
+    assert gate.frames_acked == 1 and gate.unacked == 1 and gate.open()
+    gate.acknowledge("zzz", 5.0)  # an echo of nothing we know: alive, acknowledges nothing
+    assert gate.frames_acked == 1 and gate.echoes == 2
+    gate.forget()
+    assert gate.unacked == 0 and gate.frames_acked == 3
+    with pytest.raises(ValueError, match="max_unacked"):
+        FrameGate(max_unacked=0)
+    with pytest.raises(ValueError, match="max_unacked"):
+        make(max_unacked=0)

@@ -9,7 +9,10 @@ and is logged as ``(t, path, value)`` in :attr:`LiveRun.changes`, so the run can
 
 Chunks and frames are decoupled: chunk data is gathered and streamed to the figures' sources at most ``fps``
 times per second (bounded windows, ``ColumnDataSource.stream(..., rollover=)``); the full record is kept, and
-:meth:`LiveRun.result` returns it as one :class:`~brainlab.RunResult`.
+:meth:`LiveRun.result` returns it as one :class:`~brainlab.RunResult`.  Frames also go no faster than the page
+draws them: once the page has acknowledged a frame, at most ``max_unacked`` frames wait for its echo, and the
+data meanwhile goes into the next frame (:mod:`brainlab.widgets._live_gate`); the simulation never waits for
+the page.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 from .._results import RunResult
 from ._controls import parameter_slider
 from ._live_args import control_spec, plain_slider, populations, positive, running_loop, trace_spec
+from ._live_gate import FrameGate
 from ._live_paths import ControlTarget, concat_results, replay, resolve_control
 from ._live_view import LiveView
 from ._panel import AbstractPanel
@@ -65,12 +69,16 @@ class LiveRun(AbstractPanel):
         fps: at most this many frames per second (pushes of new data to the figures).
         speed: at most this many simulated ms per second of wall time (``1000.``: real time; ``None``: as
             fast as the machine goes).
+        max_unacked: at most this many frames pushed to a page that has not yet echoed them (applied them);
+            more data waits for the next frame, so a slow page shows the newest window instead of a growing
+            queue of old frames.  Without a page (scripts, tests) or after 2 s without an echo, frames go anyway.
 
     Driving it (as the buttons do): :meth:`start`, :meth:`pause`, :meth:`resume`, :meth:`stop`, :meth:`step`
     (one chunk), :meth:`reset`; ``await live.wait()`` until the run ends; :meth:`run_for` runs synchronously
     (scripts, no event loop).  :attr:`t` is the simulated time, :meth:`result` the whole record since the last
     reset, :attr:`changes` the slider log.  A NaN stops the run with the Runner's message in the status line;
-    the data up to the bad step is kept.
+    the data up to the bad step is kept.  :attr:`frames_pushed` and :attr:`frames_acked` count the frames sent
+    to the figures and those the page has said it applied.
 
     Example:
         >>> import asyncio, brainlab as bl
@@ -93,7 +101,7 @@ class LiveRun(AbstractPanel):
                  rates: bool | list[str] = True, controls: Any = (), duration: float | None = 1000.0,
                  inputs: Mapping[Any, Any] | None = None, every: float | None = None, window: float = 500.0,
                  raster_neurons: int | None = 1000, rate_bin: float = 5.0, fps: float = 30.0,
-                 speed: float | None = None, title: str | None = None):
+                 speed: float | None = None, max_unacked: int = 2, title: str | None = None):
         from .._network import Network
         from .._runner import Runner
 
@@ -165,7 +173,10 @@ class LiveRun(AbstractPanel):
             self.on_change(slider, lambda v, p=path: self._change(p, v), path)
 
         self.changes: list[tuple[float, str, float]] = []
-        self.frames_pushed = 0
+        if isinstance(max_unacked, bool) or not isinstance(max_unacked, (int, np.integer)) or max_unacked < 1:
+            raise ValueError(f"LiveRun: max_unacked must be a whole number >= 1 (frames the page may be behind), "
+                             f"got {max_unacked!r}; e.g. max_unacked=2.")
+        self.gate = FrameGate(max_unacked=int(max_unacked))
         self._parts: list[RunResult] = []  # results of the finished runs since the last reset
         self._it: Any = None  # the RunChunks of the current run
         self._task: asyncio.Task | None = None
@@ -186,6 +197,16 @@ class LiveRun(AbstractPanel):
     def t(self) -> float:
         """The simulated time (ms)."""
         return float(self.runner.t)
+
+    @property
+    def frames_pushed(self) -> int:
+        """Frames streamed to the figures' sources so far."""
+        return self.gate.frames_pushed
+
+    @property
+    def frames_acked(self) -> int:
+        """The newest frame the page has echoed (applied): it holds every frame up to this one."""
+        return self.gate.frames_acked
 
     @property
     def running(self) -> bool:
@@ -256,6 +277,7 @@ class LiveRun(AbstractPanel):
         self._parts.clear()
         self.changes.clear()
         self.view.clear(self.runner.t)
+        self.gate.forget()
         self._shown_t = self.runner.t
         self._set_state("idle")
 
@@ -284,7 +306,7 @@ class LiveRun(AbstractPanel):
             if self._one_chunk() is None and self._it is None and self._state == "error":
                 break
             if time.perf_counter() >= self._next_frame:
-                self._push()
+                self._push(gated=True)
         self._push()
         if self._state == "running":
             self._set_state("paused" if self._it is not None else "finished")
@@ -381,7 +403,7 @@ class LiveRun(AbstractPanel):
                     break
                 now = time.perf_counter()
                 if now >= self._next_frame:
-                    self._push()
+                    self._push(gated=True)
                 if self.speed is not None:
                     ahead = (self.t - t0) / self.speed - (time.perf_counter() - wall0)
                     await asyncio.sleep(max(0.0, ahead))
@@ -399,15 +421,25 @@ class LiveRun(AbstractPanel):
         finally:
             self._push()
 
-    def _push(self) -> None:
+    def _push(self, gated: bool = False) -> None:
+        """Stream the gathered data (a frame).  ``gated``: a periodic frame, which waits while the page is
+        behind (the data goes in a later frame); the others (pause, stop, step, the end) always go."""
+        if gated and not self.gate.open():
+            return
         # frames are due every 1/fps s; a frame late by less than that (it waits for a chunk to end) moves the
         # next deadline less, so that frames come fps times per second on average while chunks are short
         now, period = time.perf_counter(), 1.0 / self.fps
         late = now - self._next_frame
         self._next_frame = (self._next_frame if 0.0 <= late < period else now) + period
         if self.view.push():
-            self.frames_pushed += 1
+            self.gate.pushed_frame(self.view.streamed)
         self._update()
+
+    def _page_echo(self, source_id: str, newest_t: float) -> None:
+        """The page applied a stream: count it, and push the data that waited for it if a frame is due."""
+        self.gate.acknowledge(source_id, newest_t)
+        if self.view.pending and time.perf_counter() >= self._next_frame:
+            self._push(gated=True)
 
     def _set_state(self, state: str) -> None:
         self._state = state
@@ -444,6 +476,7 @@ class LiveRun(AbstractPanel):
         if sliders:
             parts.append(W.HBox([W.VBox(sliders[i::2]) for i in range(min(2, len(sliders)))]))
         self._bokeh = self.bokeh_view(column(*figs))
+        self._bokeh.on_stream_echo(self.guarded(self._page_echo, "page"))
         parts.append(self._bokeh)
         parts.append(self.status)
         return W.VBox(parts)

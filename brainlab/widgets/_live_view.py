@@ -66,6 +66,7 @@ class LiveView:
         self.sources: dict[str, Any] = {}
         self.rollover: dict[str, int] = {}
         self.frames = 0
+        self.streamed: list[tuple[str, float]] = []  # the last frame's (source id, newest t) per stream
         # An explicit range that push() moves: a DataRange1d with start and end given stays where they put it.
         self._t0 = self._t_new = float(t0)
         self.x_range = Range1d(float(t0), float(t0) + self.window)
@@ -203,6 +204,7 @@ class LiveView:
         """Stream what was gathered to the sources (one frame); ``False`` if there was nothing new."""
         if not self.pending:
             return False
+        self.streamed = []
         self._follow()  # first: the page never holds data beyond the end of its range
         if any(self._spikes[p] for p in self.raster):
             ts, ix, ks = [], [], []
@@ -216,21 +218,25 @@ class LiveView:
             t, i, k = np.concatenate(ts), np.concatenate(ix), np.concatenate(ks)
             if t.size:
                 order = np.argsort(t, kind="stable")[-self.rollover["raster"]:]  # in time order: rollover drops
-                self.sources["raster"].stream({"t": t[order], "i": i[order], "k": k[order]},  # the oldest
-                                              rollover=self.rollover["raster"])
+                self._stream("raster", {"t": t[order], "i": i[order], "k": k[order]})  # the oldest
         if self._rate_rows:
             rows, self._rate_rows = self._rate_rows, []
             data = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
-            self.sources["rates"].stream(data, rollover=self.rollover["rates"])
+            self._stream("rates", data)
         if self._trace_rows:
             rows, self._trace_rows = self._trace_rows, []
             data = {"t": np.concatenate([r[0] for r in rows])}
             for k, col in enumerate(self.trace_columns):
                 data[col] = np.concatenate([r[1][k] for r in rows])
             n = self.rollover["traces"]
-            self.sources["traces"].stream({k: v[-n:] for k, v in data.items()}, rollover=n)
+            self._stream("traces", {k: v[-n:] for k, v in data.items()})
         self.frames += 1
         return True
+
+    def _stream(self, key: str, data: dict[str, np.ndarray]) -> None:
+        src = self.sources[key]
+        src.stream(data, rollover=self.rollover[key])
+        self.streamed.append((src.id, float(data["t"][-1])))
 
     def clear(self, t0: float = 0.0) -> None:
         """Empty every window (after a reset; the rate bins start again at ``t0``)."""

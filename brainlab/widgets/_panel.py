@@ -199,6 +199,10 @@ def _bokeh_model_class() -> type:
       are written by the kernel only, so ``ColumnsStreamed``, ``ColumnsPatched`` and ``ColumnDataChanged``
       events from the page, and ``ModelChanged`` of a ``ColumnDataSource``'s ``data``, are dropped.  Other
       ``ModelChanged`` events (ranges, selections) and ``MessageSent`` (UI events) are applied as before.
+      Each echo of a stream is an acknowledgement: the page has applied it.  ``view.on_stream_echo(callback)``
+      has ``callback(source_id, newest_t)`` called for each one (``newest_t``: the last value of the streamed
+      ``t`` column), which a :class:`~brainlab.widgets.LiveRun` uses to push frames only as fast as the page
+      draws them (:mod:`brainlab.widgets._live_gate`).
     - ``close()`` may run twice: ``BokehModel``'s own raises ``KeyError`` the second time, which ipywidgets'
       ``__del__`` does after a panel has closed it.
     """
@@ -208,8 +212,16 @@ def _bokeh_model_class() -> type:
         class BokehView(BokehModel):
             def _sync_model(self, _model: Any, content: dict[str, Any], buffers: list[Any]) -> None:
                 if content.get("event", "") == "jsevent" and _is_data_event(content, self._document):
+                    echo = _stream_echo(content) if self.__dict__.get("_echo_callbacks") else None
+                    if echo is not None:
+                        for callback in self._echo_callbacks:
+                            callback(*echo)
                     return
                 super()._sync_model(_model, content, buffers)
+
+            def on_stream_echo(self, callback: Callable[[str, float], Any]) -> None:
+                """Call ``callback(source_id, newest_t)`` for each stream the page echoes (has applied)."""
+                self.__dict__.setdefault("_echo_callbacks", []).append(callback)
 
             def close(self) -> None:
                 if getattr(self, "_closed_once", False):
@@ -233,6 +245,26 @@ def _is_data_event(content: dict[str, Any], document: Any) -> bool:
         model = document.get_model_by_id(ref.get("id")) if isinstance(ref, dict) else None
         return isinstance(model, ColumnDataSource)
     return False
+
+
+def _stream_echo(content: dict[str, Any]) -> tuple[str, float] | None:
+    """``(source id, last value of the column 't')`` of a page's ``ColumnsStreamed`` message, else ``None``."""
+    if content.get("kind") != "ColumnsStreamed":
+        return None
+    try:
+        import numpy as np
+        from bokeh.core.serialization import Deserializer, Serialized
+
+        ref, data = content.get("model"), content.get("data")
+        entries = data.get("entries", ()) if isinstance(data, dict) and data.get("type") == "map" else \
+            list(data.items()) if isinstance(data, dict) else ()
+        column = next((v for k, v in entries if k == "t"), None)
+        if column is None or not isinstance(ref, dict):
+            return None
+        t = np.asarray(Deserializer([]).deserialize(Serialized(content=column, buffers=[])), dtype=np.float64)
+        return (str(ref["id"]), float(t[-1])) if t.size else None
+    except Exception:  # a message this reading does not understand is no acknowledgement
+        return None
 
 
 def _close_tree(widget: W.Widget) -> None:
