@@ -445,9 +445,8 @@ def test_a_page_that_stops_answering_gets_a_frame_every_timeout():
     page = FakePage(live)
     live.gate.clock = lambda: clock[0]
     live.run_for(20.0)
-    clock[0] += 1.5
-    page.echo()  # this page echoes 1.5 s after a push: it gets 2 s (at most ack_timeout, 2 round trips)
-    assert live.gate.round_trip == 1.5 and live.gate.patience == 2.0
+    clock[0] += 0.05
+    page.echo()  # a page that echoed fast at first still gets the whole ack_timeout (2 s) later
     for _ in range(3):
         live._one_chunk()
         live._push(gated=True)
@@ -488,23 +487,6 @@ def test_frame_gate_counts_and_reset_forgets():
     assert gate.frames_acked == 1 and gate.echoes == 2
     gate.forget()
     assert gate.unacked == 0 and gate.frames_acked == 3
-    # patience: twice the smoothed round trip, within [0.1 s, ack_timeout]
-    clock = [0.0]
-    gate = FrameGate(max_unacked=1, ack_timeout=2.0, clock=lambda: clock[0])
-    assert gate.patience == 2.0
-    gate.pushed_frame([("a", 1.0)])
-    clock[0] = 0.2
-    gate.acknowledge("a", 1.0)
-    gate.pushed_frame([("a", 2.0)])
-    assert gate.round_trip == pytest.approx(0.2) and gate.patience == pytest.approx(0.4) and not gate.open()
-    clock[0] = 0.3
-    gate.acknowledge("a", 2.0)  # 0.1 s: smoothed 0.7 * 0.2 + 0.3 * 0.1
-    assert gate.round_trip == pytest.approx(0.17) and gate.open()
-    gate.pushed_frame([("a", 3.0)])
-    clock[0] = 0.3 + 0.33
-    assert not gate.open()
-    clock[0] = 0.3 + 0.35  # 0.34 s without an echo: one frame goes (a run_for that cannot read echoes)
-    assert gate.open()
     with pytest.raises(ValueError, match="max_unacked"):
         FrameGate(max_unacked=0)
     with pytest.raises(ValueError, match="max_unacked"):

@@ -295,7 +295,9 @@ class LiveRun(AbstractPanel):
     def run_for(self, ms: float) -> RunResult:
         """Run about ``ms`` simulated ms now, synchronously (whole chunks), and return the whole record.
 
-        For scripts without an event loop; the figures get the data at the end (and every ``1/fps`` s)."""
+        For scripts without an event loop; the figures get the data at the end (and every ``1/fps`` s; in a
+        notebook whose page has echoed frames, every 2 s: the kernel cannot read the page's echoes while this
+        runs, see ``max_unacked``)."""
         ms = positive("ms", ms)
         if self.running:
             raise RuntimeError("LiveRun.run_for: a run is going on in the event loop; pause() or stop() it first.")

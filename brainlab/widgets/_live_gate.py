@@ -11,10 +11,14 @@ for each source (``t`` grows from frame to frame in every source, so it names th
 pair acknowledges the frame, and every frame before it (the page applies patches in order).  Once the page has
 acknowledged anything (it is alive), a new frame may go only while fewer than ``max_unacked`` frames wait for
 their echo; the data meanwhile stays with the :class:`~brainlab.widgets._live_view.LiveView` and goes in the next
-frame (nothing is lost; windows keep the newest data).  If no echo comes for a while (the tab was closed or
-reloaded, or the kernel is busy in ``run_for`` and cannot read the echoes) one frame goes anyway, and one more
-each such while: twice the page's usual round trip (push to echo, smoothed), at least 0.1 s and at most
-``ack_timeout`` s.  Before any echo (no page: scripts, tests, nbclient runs) every frame goes, as without a gate.
+frame (nothing is lost; windows keep the newest data).  If no echo comes for ``ack_timeout`` s (the tab was
+closed or reloaded, or the kernel is busy in ``run_for`` and cannot read the echoes) one frame goes anyway, and
+one more every ``ack_timeout`` s, so that a new page catches up.  Before any echo (no page: scripts, tests,
+nbclient runs) every frame goes, as without a gate.
+
+The wait is not shortened for a page that echoed fast so far: a page's first frames are small and quick, the
+later ones (a full raster window) take it a second or more, and a timeout scaled on the first echoes pushed
+frames faster than the page drew them (seconds of lag again, measured in ``benchmarks/widgets.py``).
 """
 
 from __future__ import annotations
@@ -30,8 +34,7 @@ class FrameGate:
 
     Args:
         max_unacked: at most this many pushed frames may wait for the page's echo (``>= 1``).
-        ack_timeout: seconds without an echo after which a frame goes anyway (sooner for a page whose echoes
-            usually come sooner: twice its round trip, at least 0.1 s).
+        ack_timeout: seconds without an echo after which a frame goes anyway.
         clock: the time source (s), ``time.perf_counter`` by default.
 
     Example:
@@ -59,8 +62,6 @@ class FrameGate:
         self.frames_acked = 0  # every frame up to this number is known to be in the page
         self.echoes = 0  # stream echoes received (all, matched or not)
         self._pending: dict[tuple[str, float], int] = {}  # (source id, newest t) -> frame number
-        self._sent_at: dict[int, float] = {}  # frame number -> when it was pushed
-        self.round_trip: float | None = None  # s from a push to its echo, smoothed
         self._last_ack: float | None = None
         self._last_push = -float("inf")
 
@@ -78,14 +79,7 @@ class FrameGate:
         """Whether a frame may be pushed now."""
         if self._last_ack is None or self.unacked < self.max_unacked:
             return True
-        return self.clock() - max(self._last_ack, self._last_push) >= self.patience
-
-    @property
-    def patience(self) -> float:
-        """Seconds without an echo after which one frame goes anyway."""
-        if self.round_trip is None:
-            return self.ack_timeout
-        return min(self.ack_timeout, max(0.1, 2.0 * self.round_trip))
+        return self.clock() - max(self._last_ack, self._last_push) >= self.ack_timeout
 
     def pushed_frame(self, streams: Iterable[tuple[str, float]]) -> None:
         """Record a frame that streamed ``(source id, newest t)`` for each of its sources."""
@@ -93,7 +87,6 @@ class FrameGate:
         self._last_push = self.clock()
         for key in streams:
             self._pending[(key[0], float(key[1]))] = self.frames_pushed
-            self._sent_at[self.frames_pushed] = self._last_push
 
     def acknowledge(self, source_id: str, newest_t: float) -> None:
         """The page applied a stream into ``source_id`` whose newest row has time ``newest_t``."""
@@ -104,12 +97,8 @@ class FrameGate:
             return
         self.frames_acked = frame
         self._pending = {k: f for k, f in self._pending.items() if f > frame}
-        rtt = self._last_ack - self._sent_at[frame]
-        self.round_trip = rtt if self.round_trip is None else 0.7 * self.round_trip + 0.3 * rtt
-        self._sent_at = {f: t for f, t in self._sent_at.items() if f > frame}
 
     def forget(self) -> None:
         """Drop the frames still waiting (the windows were cleared: their echoes no longer matter)."""
         self._pending.clear()
-        self._sent_at.clear()
         self.frames_acked = self.frames_pushed
