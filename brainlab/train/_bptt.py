@@ -406,8 +406,8 @@ class BPTT:
 
         if kind == "outputs":
             fn = jax.jit(batch)
-        elif kind == "grad":
-            fn = jax.jit(lambda p, c, i, xb, yb: jax.value_and_grad(batch_loss, has_aux=True)(p, c, i, xb, yb))
+        elif kind == "grad":  # (loss, gradient): the outputs are not returned, so XLA never lays them out batch-major
+            fn = jax.jit(jax.value_and_grad(lambda p, c, i, xb, yb: batch_loss(p, c, i, xb, yb)[0]))
         else:
             def train_step(pvals, opt_state, cvals, init, xb, yb):
                 (loss, y), g = jax.value_and_grad(batch_loss, has_aux=True)(pvals, cvals, init, xb, yb)
@@ -480,8 +480,8 @@ class BPTT:
         at the current parameters (nothing is updated)."""
         xs, ys = self._data(data, "gradient")
         prog = self._program(xs.shape[2:])
-        (loss, _), g = self._compiled(prog, "grad")(self._pvals(), self._consts(prog), self._initial(prog),
-                                                  _time_major(xs), ys)
+        loss, g = self._compiled(prog, "grad")(self._pvals(), self._consts(prog), self._initial(prog),
+                                               _time_major(xs), ys)
         return float(loss), {name: np.asarray(v) for name, v in zip(self.params, g)}
 
     def fit(self, data: Any, epochs: int = 10, batch_size: int = 32, *, validation: Any = None,
