@@ -17,8 +17,12 @@ BPTT section (a Linear (``bl.train.Dense``) + LIF layer, spike-count MSE loss, d
 
 3. ``peer_snntorch``: the same workload as 1. in snnTorch 1.0 on torch 2.13 (CPU), from its own environment
    ``$PEERS_DIR/venv-snntorch`` (default ``benchmarks/.peers``; ``benchmarks/peers/requirements-snntorch.txt``;
-   never a dependency of brainlab), skipped with a note when that environment is missing.  spyx (JAX) is not
-   measured yet.
+   never a dependency of brainlab), skipped with a note when that environment is missing.
+4. ``peer_spyx``: the same workload in spyx 1.0 (JAX, flax.nnx; ``spyx.nn.LIF``, which resets by subtraction)
+   from ``$PEERS_DIR/venv-spyx`` (``benchmarks/peers/requirements-spyx.txt``), through
+   ``benchmarks/peers/spyx_bptt.py``.  brainlab's times of 1. are taken again right after each spyx run
+   (``bptt_times`` once more, best of both) so that the brainlab / spyx ratio compares the same minutes of a
+   shared machine.  Target (issue 14): brainlab at least as fast as spyx.
 """
 
 from __future__ import annotations
@@ -119,18 +123,27 @@ def bptt_memory(checkpoint, n: int = 512, T: int = 10_000, batch: int = 16, run:
     return out
 
 
-def peer_snntorch(n: int, T: int = 500, batch: int = 16) -> dict | None:
-    """snnTorch's forward and value-and-gradient times for the workload of :func:`bptt_times`, or ``None``."""
-    python = PEERS_DIR / "venv-snntorch" / "bin" / "python"
+def _peer(name: str, script: str, n: int, T: int, batch: int) -> dict | None:
+    python = PEERS_DIR / f"venv-{name}" / "bin" / "python"
     if not python.exists():
         return None
-    out = subprocess.run([str(python), str(HERE / "peers" / "snntorch_bptt.py"), "--n", str(n), "--T", str(T),
+    out = subprocess.run([str(python), str(HERE / "peers" / script), "--n", str(n), "--T", str(T),
                           "--batch", str(batch), "--repeats", "5"], capture_output=True, text=True, timeout=1800)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
     if out.returncode or not line:
-        print(f"snnTorch peer failed: {out.stderr[-500:]}")
+        print(f"{name} peer failed: {out.stderr[-500:]}")
         return None
     return json.loads(line[-1][len("RESULT "):])
+
+
+def peer_snntorch(n: int, T: int = 500, batch: int = 16) -> dict | None:
+    """snnTorch's forward and value-and-gradient times for the workload of :func:`bptt_times`, or ``None``."""
+    return _peer("snntorch", "snntorch_bptt.py", n, T, batch)
+
+
+def peer_spyx(n: int, T: int = 500, batch: int = 16) -> dict | None:
+    """spyx's forward and value-and-gradient times for the workload of :func:`bptt_times`, or ``None``."""
+    return _peer("spyx", "spyx_bptt.py", n, T, batch)
 
 
 def main() -> None:
@@ -168,11 +181,33 @@ def main() -> None:
     else:
         print(f"\nsnnTorch: not measured (no {PEERS_DIR / 'venv-snntorch'}; create it with Python 3.11 and "
               "pip install -r benchmarks/peers/requirements-snntorch.txt).")
-    print("spyx: not measured yet.")
+    spyx_rows = []
+    for i, n in enumerate(sizes):
+        p = peer_spyx(n)
+        if p is None:
+            break
+        again = bptt_times(n)  # brainlab again, right after spyx: the ratio compares the same minutes
+        for k in ("forward_s", "value_and_grad_s"):
+            rows[i][k] = min(rows[i][k], again[k])
+        spyx_rows.append(p)
+    if spyx_rows:
+        print(f"\nspyx {spyx_rows[0]['spyx']} (jax {spyx_rows[0]['jax']}, flax {spyx_rows[0]['flax']}), same workload, "
+              "brainlab timed again around it; brainlab / spyx time ratio (target: at most 1)")
+        print(f"{'n':>6} {'T':>6} {'forward (s)':>12} {'value+grad (s)':>15}   brainlab fwd, value+grad (s)")
+        for p, r in zip(spyx_rows, rows):
+            r["spyx_ratio_forward"] = r["forward_s"] / p["forward_s"]
+            r["spyx_ratio_value_and_grad"] = r["value_and_grad_s"] / p["value_and_grad_s"]
+            print(f"{p['n']:>6} {p['T']:>6} {p['forward_s']:>12.4f} {p['value_and_grad_s']:>15.4f}   "
+                  f"{r['forward_s']:.4f}, {r['value_and_grad_s']:.4f}   ratio fwd {r['spyx_ratio_forward']:.2f}, "
+                  f"value+grad {r['spyx_ratio_value_and_grad']:.2f}")
+    else:
+        print(f"\nspyx: not measured (no {PEERS_DIR / 'venv-spyx'}; create it with Python 3.11 and "
+              "pip install -r benchmarks/peers/requirements-spyx.txt).")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"backend": jax.default_backend(), "machine": platform.platform(),
                                    "bptt_times": rows, "bptt_memory": mem,
-                                   "peers": {"snntorch": peers or "not measured", "spyx": "not measured"}}, indent=1))
+                                   "peers": {"snntorch": peers or "not measured",
+                                             "spyx": spyx_rows or "not measured"}}, indent=1))
     print(f"wrote {RESULTS}")
 
 
