@@ -95,6 +95,18 @@ def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None
     return True if collection_path.name == "conftest.py" else None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last.  Playwright's sync API keeps an asyncio loop running in the main thread for as long
+    as its (session-scoped) browser lives, so any test after the first browser test would find a running loop:
+    ``asyncio.run`` refuses to start, and the panels schedule their work on that loop instead of running it.  The
+    browser fixtures are set up at the first browser test and torn down at the session's end, after everything
+    else has run, so no other test's verdict depends on whether the browser tests were selected."""
+    def in_browser(item: pytest.Item) -> bool:
+        return item.get_closest_marker("browser") is not None or "browser" in item.path.parent.parts[-1:]
+
+    items.sort(key=in_browser)  # a stable sort: the order is kept otherwise
+
+
 _SESSION_CACHE: str | None = None
 
 
