@@ -20,6 +20,7 @@ Memory is O(T) per sample; ``checkpoint`` trades it for recomputation, ``truncat
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from typing import Any, Callable
@@ -404,17 +405,20 @@ class BPTT:
         def correct(y, yb):
             return jnp.sum(jnp.argmax(logits(y), axis=-1) == yb) if logits is not None else jnp.nan
 
+        # On CPU, the Runner's XLA options: region-based copy insertion updates the scan's carried states in place
+        # instead of copying them at every step (forward of 512 LIF x batch 16 x 500 steps: 0.026 -> 0.014 s)
+        jit = functools.partial(jax.jit, compiler_options=_cpu_options())
         if kind == "outputs":
-            fn = jax.jit(batch)
+            fn = jit(batch)
         elif kind == "grad":  # (loss, gradient): the outputs are not returned, so XLA never lays them out batch-major
-            fn = jax.jit(jax.value_and_grad(lambda p, c, i, xb, yb: batch_loss(p, c, i, xb, yb)[0]))
+            fn = jit(jax.value_and_grad(lambda p, c, i, xb, yb: batch_loss(p, c, i, xb, yb)[0]))
         else:
             def train_step(pvals, opt_state, cvals, init, xb, yb):
                 (loss, y), g = jax.value_and_grad(batch_loss, has_aux=True)(pvals, cvals, init, xb, yb)
                 updates, opt_state = opt.update(g, opt_state, pvals)
                 return optax.apply_updates(pvals, updates), opt_state, loss, correct(y, yb)
 
-            fn = jax.jit(train_step)
+            fn = jit(train_step)
         prog.jitted[kind] = fn
         return fn
 
@@ -559,6 +563,12 @@ class BPTT:
         if validation is not None and restore_best and best[1] is not None:
             self._write(best[1])
         return h
+
+
+def _cpu_options() -> dict | None:
+    from brainlab._runner_compile import _CPU_COMPILER_OPTIONS
+
+    return dict(_CPU_COMPILER_OPTIONS) if jax.default_backend() == "cpu" else None
 
 
 def _segment_length(T: int) -> int:
