@@ -12,6 +12,8 @@ does), so no Python runs per call beyond JAX's dispatch.  CPU, float32.
 Run in its own environment (``benchmarks/.peers/venv-spyx``, see ``requirements-spyx.txt``):
 ``python spyx_bptt.py --n 512 --T 500``.  Prints one line ``RESULT {json}`` with ``forward_s`` and
 ``value_and_grad_s`` (the fastest of ``--repeats``, after one compiling call), the compile times and the versions.
+With ``--serve`` it then times one call per request read from stdin, so that ``training.py`` can alternate
+spyx's calls with brainlab's one by one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 
 import jax
@@ -32,6 +35,9 @@ def main() -> None:
     ap.add_argument("--T", type=int, default=500)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--serve", action="store_true",
+                    help="after the RESULT line, time one call per line read from stdin ('forward' or "
+                         "'value_and_grad') and answer 'TIME <seconds>' (lets a caller alternate with its own calls)")
     a = ap.parse_args()
 
     import flax
@@ -69,7 +75,14 @@ def main() -> None:
             best = min(best, time.perf_counter() - t0)
         result[f"{name}_s"] = best
     result["spike_rate"] = float(jnp.mean(forward(params, x)))
-    print("RESULT " + json.dumps(result))
+    print("RESULT " + json.dumps(result), flush=True)
+    if a.serve:
+        fns = {"forward": forward, "value_and_grad": value_and_grad}
+        for line in sys.stdin:
+            fn = fns[line.strip()]
+            t0 = time.perf_counter()
+            jax.block_until_ready(fn(params, x))
+            print(f"TIME {time.perf_counter() - t0}", flush=True)
 
 
 if __name__ == "__main__":
