@@ -70,7 +70,7 @@ bench: setup
 
 # The peer simulators, each in its own virtual environment outside brainlab's dependencies (never needed by
 # `make test`): Brian2 2.9.0 (Python 3.11, numpy < 2.4, Cython) and BrainPy 2.9.0 (Python >= 3.12) for the network
-# benchmark; snnTorch (CPU torch) and reservoirpy (Python 3.11) for the training benchmarks.
+# benchmark; snnTorch (CPU torch), spyx (JAX) and reservoirpy (Python 3.11) for the training benchmarks.
 # PEERS_DIR=/somewhere reuses environments made elsewhere; PEERS_PY311 / PEERS_PY312 choose the interpreters
 # (default: pyenv's newest 3.11.x / 3.12.x, else python3.11 / python3.12 on PATH).
 PEERS_DIR  ?= benchmarks/.peers
@@ -79,7 +79,7 @@ PEERS_PY311 ?= $(or $(call _pyenv,3.11),$(shell command -v python3.11 2>/dev/nul
 PEERS_PY312 ?= $(or $(call _pyenv,3.12),$(shell command -v python3.12 2>/dev/null),python3.12)
 
 .PHONY: peers
-peers: $(foreach p,brian2 brainpy snntorch reservoirpy,$(PEERS_DIR)/venv-$(p)/.installed)
+peers: $(foreach p,brian2 brainpy snntorch spyx reservoirpy,$(PEERS_DIR)/venv-$(p)/.installed)
 	@echo "peers ready in $(PEERS_DIR)"
 
 $(PEERS_DIR)/venv-brian2/.installed: benchmarks/peers/requirements-brian2.txt
