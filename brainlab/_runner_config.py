@@ -18,18 +18,19 @@ from .engine import State
 __all__: list[str] = []
 
 
-def _number(owner: str, arg: str, value: Any, positive: bool = True) -> float:
+def _number(owner: str, arg: str, value: Any, positive: bool = True, unit: str = "ms") -> float:
     """``value`` as a float: a real number (int, float, a NumPy/JAX scalar), finite and, if ``positive``, > 0.
 
-    Strings and booleans are refused although ``float()`` takes them (``'100'``, ``True``)."""
+    Strings and booleans are refused although ``float()`` takes them (``'100'``, ``True``); ``unit`` names the unit
+    in the messages."""
     is_scalar_array = (isinstance(value, (np.ndarray, jax.Array)) and value.shape == ()
                        and value.dtype.kind in "iuf")
     if isinstance(value, (bool, np.bool_)) or not (isinstance(value, numbers.Real) or is_scalar_array):
-        raise TypeError(f"{owner}: {arg} must be a number (ms), got {type(value).__name__} {value!r}; pass e.g. "
+        raise TypeError(f"{owner}: {arg} must be a number ({unit}), got {type(value).__name__} {value!r}; pass e.g. "
                         f"{arg}=100.0.")
     v = float(value)
     if not math.isfinite(v) or (positive and v <= 0):
-        raise ValueError(f"{owner}: {arg} must be a finite number > 0 (ms), got {value!r}.")
+        raise ValueError(f"{owner}: {arg} must be a finite number > 0 ({unit}), got {value!r}.")
     return v
 
 

@@ -108,8 +108,8 @@ class LiveRun(AbstractPanel):
         super().__init__(title or "live run")
         self.duration = None if duration is None else positive("duration", duration)
         self.window = positive("window", window)
-        self.fps = positive("fps", fps)
-        self.speed = None if speed is None else positive("speed", speed)
+        self.fps = positive("fps", fps, "frames/s")
+        self.speed = None if speed is None else positive("speed", speed, "simulated ms per s")
         if every is None:
             every = 100.0 if self.speed is None else min(100.0, self.speed / self.fps)
         self.every = positive("every", every)

@@ -9,6 +9,8 @@ from typing import Any
 
 import ipywidgets as W
 
+from .._runner_config import _number
+
 __all__ = ["running_loop", "positive", "trace_spec", "populations", "control_spec", "plain_slider"]
 
 
@@ -19,14 +21,9 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def positive(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"LiveRun: {name} must be a number, got {type(value).__name__}.") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"LiveRun: {name} must be a finite number > 0, got {value!r}.")
-    return v
+def positive(name: str, value: Any, unit: str = "ms") -> float:
+    """A LiveRun number, checked as the Runner checks its own (strings and booleans refused)."""
+    return _number("LiveRun", name, value, unit=unit)
 
 
 def trace_spec(traces: Any) -> list[tuple[str, Any]]:
