@@ -9,6 +9,11 @@ responsive.  Only this package imports ipywidgets.
   state traces, an F-I curve; re-runs without recompiling.
 - :class:`LiveRun` (and the presets :func:`LiveRaster`, :func:`LiveVoltage`): a network that streams its raster,
   traces and rates while it runs, with start/pause/resume/stop/step and sliders that act mid-run.
+- :class:`PhasePlanePanel`: vector field, nullclines, fixed points with their eigenvalues; a click integrates a
+  trajectory.  :class:`BifurcationPanel`: equilibrium and cycle branches with their special points; a click sets
+  the parameter.  :func:`link` and :class:`DynamicsExplorer` tie the two together.
+- :class:`SweepPanel`: a grid of parameter sets run in one batched call, shown as a heat map.
+- :class:`NetworkBuilder`: forms and a diagram to build a ``bl.Network``, run it live and export its code.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ _LAZY = {
     "LiveRun": "brainlab.widgets._live",
     "LiveRaster": "brainlab.widgets._live",
     "LiveVoltage": "brainlab.widgets._live",
+    "PhasePlanePanel": "brainlab.widgets._phase_panel",
+    "BifurcationPanel": "brainlab.widgets._bifurcation_panel",
+    "DynamicsExplorer": "brainlab.widgets._dynamics",
+    "link": "brainlab.widgets._dynamics",
+    "SweepPanel": "brainlab.widgets._sweep_panel",
+    "NetworkBuilder": "brainlab.widgets._builder",
 }
 
 
