@@ -6,7 +6,10 @@ A panel is a Python object that a notebook displays and that code drives like a 
 - ``panel.figures``: ``{name: bokeh figure}``; ``panel.sources``: ``{name: ColumnDataSource}``, what is drawn;
 - ``panel.status``: an ``ipywidgets.HTML`` line saying what the panel is doing, and every error raised by a
   callback (also kept, as exceptions, in ``panel.errors``): nothing is lost in a console no one reads;
-- ``panel.close()``; a short ``repr``; display through ``_repr_mimebundle_``.
+- ``panel.close()``; a short ``repr``; display through ``_repr_mimebundle_``;
+- export: ``panel.data()`` (what is drawn, as arrays), ``panel.code()`` (the Python that reproduces the view),
+  ``panel.export(path)`` (``.npz``/``.json`` data, ``.html``/``.png``/``.svg`` figures) and
+  ``panel.export_bar()``, the same as buttons for the page (:mod:`brainlab.widgets._export`).
 
 Figures are embedded with ``jupyter_bokeh.BokehModel``.  Its JupyterLab extension does *not* bundle BokehJS: it
 draws with the ``window.Bokeh`` that bokeh's ``output_notebook`` puts into the page.  So the first panel a kernel
@@ -84,6 +87,66 @@ class AbstractPanel:
     def bokeh_view(layout: Any) -> W.Widget:
         """Embed a bokeh figure or layout as an ipywidget (``jupyter_bokeh.BokehModel``)."""
         return _bokeh_model_class()(layout, combine_events=True)
+
+    # -- export ------------------------------------------------------------------------------------------
+    def data(self) -> dict[str, Any]:
+        """What the panel shows, as ``{"source/column": numpy array}`` (subclasses add parameters and results)."""
+        from ._export import panel_data
+
+        return panel_data(self)
+
+    def code(self) -> str:
+        """The Python that reproduces this view (runs in a fresh namespace)."""
+        raise NotImplementedError(f"{type(self).__name__} does not export code.")
+
+    def export(self, path: str) -> Any:
+        """Write the panel's data (``.npz``, ``.json``) or figures (``.html``, ``.png``, ``.svg``) to ``path``.
+
+        Returns the :class:`pathlib.Path` written.  PNG and SVG are drawn by a headless Chromium (Playwright);
+        ``.html`` is a standalone interactive page that works offline.
+        """
+        from ._export import export_panel
+
+        return export_panel(self, path)
+
+    def export_bar(self, name: str | None = None) -> W.Widget:
+        """Export controls for the page: a format, a file name, an *export* button and *copy as code*.
+
+        Adds ``controls['export_format']``, ``['export_name']``, ``['export']`` and ``['copy_code']``; the file is
+        written next to the notebook and linked in the status line; *copy as code* shows :meth:`code` in a text
+        box and as a ``application/vnd.brainlab.code+json`` output (JupyterLab's brainlab extension offers
+        *insert as a new cell*).
+        """
+        from ._export import FORMATS, _slug
+
+        c = self.controls
+        c["export_format"] = W.Dropdown(options=list(FORMATS), value=".npz", description="export",
+                                        layout=W.Layout(width="11em"), style={"description_width": "3.5em"})
+        c["export_name"] = W.Text(value=_slug(name or self.title.lower()), layout=W.Layout(width="12em"),
+                                  tooltip="file name, without the suffix")
+        c["export"] = W.Button(description="save", icon="download", layout=W.Layout(width="6em"),
+                               tooltip="write the data or figures next to the notebook")
+        c["copy_code"] = W.ToggleButton(value=False, description="copy as code", icon="code",
+                                        tooltip="the Python that reproduces this view")
+        self.code_output = W.Output()
+
+        def save() -> None:
+            target = self.export(f"{c['export_name'].value or 'panel'}{c['export_format'].value}")
+            self.set_status(f"saved {target}", "ok")
+
+        def show_code(on: bool) -> None:
+            outputs: tuple[dict[str, Any], ...] = ()
+            if on:
+                from .._mime import code_bundle
+
+                bundle = code_bundle(self.code(), f"{type(self).__name__}: {self.title}")
+                outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+            self.code_output.outputs = outputs  # what display() inside the Output would send, kernel or not
+
+        self.on_click(c["export"], save, "export")
+        self.on_change(c["copy_code"], show_code, "copy as code")
+        return W.VBox([W.HBox([c["export_format"], c["export_name"], c["export"], c["copy_code"]]),
+                       self.code_output])
 
     # -- status and errors -------------------------------------------------------------------------------
     @property
