@@ -1,4 +1,8 @@
-"""Result objects of continuation: special points, equilibrium branches and codimension-two curves."""
+"""Result objects of continuation: special points, equilibrium branches and codimension-two curves.
+
+This module holds data only and imports none of the algorithms (``_continuation``, ``_codim2``, ``_periodic``):
+they import it.
+"""
 
 from __future__ import annotations
 
@@ -122,6 +126,8 @@ class Branch:
             part of the branch lies above its threshold).
         bounds: the parameter interval of the continuation (``None`` if unknown); limit-cycle branches started
             with :meth:`limit_cycles` stay within it.
+        continuation: the :class:`~brainlab.analysis.Continuation` that computed the branch (``None`` for a branch
+            built by hand); :meth:`limit_cycles` continues cycles with it.
     """
 
     system: Any
@@ -135,6 +141,7 @@ class Branch:
     fixed_params: dict[str, float]
     message: str
     bounds: tuple[float, float] | None = None
+    continuation: Any = dataclasses.field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> np.ndarray:
         """``branch['v']``: a variable along the branch; ``branch['I']``: the continued parameter."""
@@ -168,11 +175,16 @@ class Branch:
     def limit_cycles(self, point: SpecialPoint | None = None, **options: Any) -> Any:
         """The branch of limit cycles born at Hopf point ``point`` (default: this branch's first Hopf point).
 
-        Shorthand for ``Continuation(branch.system, branch.param, branch.bounds).limit_cycles(point, **options)``;
-        see :meth:`Continuation.limit_cycles` for the options.  Returns a :class:`~brainlab.analysis.CycleBranch`.
+        Shorthand for ``branch.continuation.limit_cycles(point, **options)`` (the :class:`Continuation` that
+        computed this branch); see :meth:`Continuation.limit_cycles` for the options.  Returns a
+        :class:`~brainlab.analysis.CycleBranch`.
         """
-        from ._continuation import Continuation
-
+        if self.continuation is None:
+            raise ValueError(
+                "Branch.limit_cycles: this branch was not computed by a Continuation (branch.continuation is None); "
+                "compute it with Continuation(system, param, bounds).equilibria(...), or call "
+                "Continuation(...).limit_cycles(point) directly."
+            )
         if point is None:
             hopfs = self.special("hopf")
             if not hopfs:
@@ -183,8 +195,7 @@ class Branch:
                     "continuation, or start cycles from a simulation with continue_cycles(...)."
                 )
             point = hopfs[0]
-        bounds = self.bounds or (float(np.min(self.params)), float(np.max(self.params)))
-        return Continuation(self.system, self.param, bounds).limit_cycles(point, **options)
+        return self.continuation.limit_cycles(point, **options)
 
     def plot(self, variable: str | None = None, fig: Any = None, *, cycles: Any = ()) -> Any:
         """Bifurcation diagram: ``variable`` (default the first) against the parameter; returns a bokeh figure.

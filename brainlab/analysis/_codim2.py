@@ -29,10 +29,20 @@ import numpy as np
 from ._arclength import AbstractCurve, StepOptions, Trace, locate_zero, trace_curve
 from ._bordered import best_pair, fold_borders, fold_system, hopf_borders, hopf_system
 from ._branch import Codim2Branch, SpecialPoint
-from ._continuation import hopf_vectors
 from ._normal_forms import first_lyapunov
 
-__all__ = ["fold_curve", "hopf_curve", "FoldCurve", "HopfCurve"]
+__all__ = ["fold_curve", "hopf_curve", "FoldCurve", "HopfCurve", "hopf_vectors"]
+
+
+def hopf_vectors(J: np.ndarray, omega: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(q, p)``: :math:`Jq = i\omega q`, :math:`J^\top p = -i\omega p`, :math:`\|q\|=1`, :math:`\bar p^\top q=1`."""
+    w, V = np.linalg.eig(J)
+    q = V[:, int(np.argmin(np.abs(w - 1j * omega)))]
+    q = q / np.linalg.norm(q)
+    wT, VT = np.linalg.eig(J.T)
+    pv = VT[:, int(np.argmin(np.abs(wT + 1j * omega)))]
+    pv = pv / np.conj(np.vdot(pv, q))
+    return q, pv
 
 
 class FoldCurve(AbstractCurve):

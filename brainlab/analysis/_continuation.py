@@ -10,6 +10,7 @@ import numpy as np
 from ._arclength import AbstractCurve, StepOptions, Trace, locate_zero, trace_curve
 from ._bordered import best_pair, fold_borders, fold_system, hopf_borders, hopf_system
 from ._branch import Branch, Codim2Branch, SpecialPoint
+from ._codim2 import fold_curve, hopf_curve, hopf_vectors
 from ._newton import newton, newton_batch
 from ._normal_forms import first_lyapunov, fold_coefficient
 from ._system import System, as_system
@@ -71,17 +72,6 @@ def fold_vectors(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     e = np.zeros(n + 1)
     e[n] = 1.0
     return np.linalg.solve(A, e)[:n], np.linalg.solve(A.T, e)[:n]
-
-
-def hopf_vectors(J: np.ndarray, omega: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""``(q, p)``: :math:`Jq = i\omega q`, :math:`J^\top p = -i\omega p`, :math:`\|q\|=1`, :math:`\bar p^\top q=1`."""
-    w, V = np.linalg.eig(J)
-    q = V[:, int(np.argmin(np.abs(w - 1j * omega)))]
-    q = q / np.linalg.norm(q)
-    wT, VT = np.linalg.eig(J.T)
-    pv = VT[:, int(np.argmin(np.abs(wT + 1j * omega)))]
-    pv = pv / np.conj(np.vdot(pv, q))
-    return q, pv
 
 
 def locate_fold_point(system: System, p: np.ndarray, ks: list[int], guess: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -479,6 +469,7 @@ class Continuation:
             fixed_params=sys_.params_dict(p),
             message="; ".join(messages),
             bounds=self.bounds,
+            continuation=self,
         )
 
     def _special_point(self, info: dict, idx: int, y: np.ndarray, eig: np.ndarray, p: np.ndarray) -> SpecialPoint:
@@ -697,8 +688,6 @@ class Continuation:
             >>> [(sp.label, round(sp.params['b'], 6)) for sp in curve.special_points]
             [('BT', 3.535534), ('CP', 1.0), ('BT', 3.535534)]
         """
-        from ._codim2 import fold_curve
-
         return fold_curve(self, point, param2, bounds2, direction=direction, max_step=max_step,
                           max_points=max_points)
 
@@ -725,8 +714,6 @@ class Continuation:
             >>> [(sp.label, round(sp.params['b'], 6)) for sp in curve.special_points]
             [('GH', 0.510421), ('BT', 3.535534)]
         """
-        from ._codim2 import hopf_curve
-
         return hopf_curve(self, point, param2, bounds2, direction=direction, max_step=max_step,
                           max_points=max_points)
 
