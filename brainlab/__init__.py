@@ -11,17 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import engine
-from ._model import catalog
-from ._network import Network
-from ._results import RunResult, SpikeRecord
-from ._runner import NonFiniteError, Runner
-from ._sweep import SweepResult, param_grid, sweep
-
 __version__ = "0.1.0"
 
-# Subpackages load on first use so that `import brainlab` stays fast.
+# Everything loads on first use, so that `import brainlab` stays fast and does not import JAX: the Jupyter server
+# imports `brainlab._labextension` (and with it this package) at start-up, long before a kernel needs the engine.
 _LAZY_MODULES = {
+    "engine": "brainlab.engine",
     "analysis": "brainlab.analysis",
     "plotting": "brainlab.plotting",
     "conn": "brainlab.conn",
@@ -33,7 +28,18 @@ _LAZY_MODULES = {
     "widgets": "brainlab.widgets",
     "train": "brainlab.train",
 }
-_LAZY_ATTRS = {"Projection": ("brainlab._projection", "Projection")}
+_LAZY_ATTRS = {
+    "Projection": ("brainlab._projection", "Projection"),
+    "catalog": ("brainlab._model", "catalog"),
+    "Network": ("brainlab._network", "Network"),
+    "RunResult": ("brainlab._results", "RunResult"),
+    "SpikeRecord": ("brainlab._results", "SpikeRecord"),
+    "NonFiniteError": ("brainlab._runner", "NonFiniteError"),
+    "Runner": ("brainlab._runner", "Runner"),
+    "SweepResult": ("brainlab._sweep", "SweepResult"),
+    "param_grid": ("brainlab._sweep", "param_grid"),
+    "sweep": ("brainlab._sweep", "sweep"),
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -53,7 +59,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_ATTRS))
 
 
-__all__ = [
-    "engine", "catalog", "Network", "Runner", "RunResult", "SpikeRecord", "NonFiniteError", "sweep",
-    "param_grid", "SweepResult", "__version__", *_LAZY_MODULES, *_LAZY_ATTRS,
-]
+__all__ = ["__version__", *_LAZY_MODULES, *_LAZY_ATTRS]
