@@ -179,3 +179,11 @@ def test_model_notebook_runs_top_to_bottom():
     peak = float(nb.cells[2].outputs[-1]["data"]["text/plain"])
     assert peak > 0.0  # a 10 uA/cm^2 step makes the HH neuron spike: the action potentials overshoot 0 mV
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[3].outputs[-1]["data"]
+
+
+def test_loading_the_server_extension_does_not_import_jax():
+    # The Jupyter server imports brainlab._labextension at start-up; the engine (JAX) must wait for a kernel or
+    # for the first gallery request, else every JupyterLab start pays for it.
+    code = "import sys, brainlab._labextension; print(sorted(m for m in ('jax', 'numba', 'bokeh') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
