@@ -21,6 +21,8 @@ __all__ = [
     "plot_limit_cycle",
     "plot_separatrices",
     "plot_phase_portrait",
+    "fixed_point_columns",
+    "STABILITY_COLOURS",
 ]
 
 _NULLCLINE_COLORS = ("#d62728", "#1f77b4")
@@ -33,6 +35,43 @@ _KIND_STYLE = {
     "centre": ("diamond", "white"),
     "non-hyperbolic": ("triangle", "white"),
 }
+
+
+# Fill colours by stability (used by the widgets' fixed-point sources): stable green, unstable red, saddle orange.
+STABILITY_COLOURS = {"stable": "#2ca02c", "unstable": "#d62728", "saddle": "#ff7f0e", "other": "#7f7f7f"}
+_KIND_MARKER = {"saddle": "square", "centre": "diamond", "non-hyperbolic": "triangle"}
+
+
+def fixed_point_columns(fps: Any) -> dict[str, Any]:
+    r"""Columns for a ``ColumnDataSource`` of fixed points: ``x``, ``y`` (0 in 1D), ``kind``, ``stable``,
+    ``eig`` (the eigenvalues as text, 1/ms), ``lambda1_re``, ``lambda1_im`` (and ``lambda2_*`` in 2D), ``fill``
+    (by stability, :data:`STABILITY_COLOURS`) and ``marker`` (square: saddle, circle: node or focus).
+
+    Example:
+        >>> import brainlab as bl
+        >>> def f(x, r=1.0):
+        ...     return r * x - x**3
+        >>> cols = fixed_point_columns(bl.analysis.PhasePlane(f, {'x': (-2, 2)}).fixed_points())
+        >>> cols['x'].round(6).tolist(), cols['kind']
+        ([-1.0, 0.0, 1.0], ['stable node', 'unstable node', 'stable node'])
+    """
+    pts = list(fps.points)
+    d = len(tuple(fps.names))
+    cols: dict[str, Any] = {
+        "x": np.array([p.x[0] for p in pts], np.float64),
+        "y": np.array([p.x[1] if d == 2 else 0.0 for p in pts], np.float64),
+        "kind": [p.kind for p in pts],
+        "stable": np.array([bool(p.stable) for p in pts], bool),
+        "eig": [", ".join(f"{e.real:.4g}{e.imag:+.4g}j" if abs(e.imag) > 0 else f"{e.real:.4g}"
+                          for e in p.eigenvalues) for p in pts],
+    }
+    for k in range(d):
+        cols[f"lambda{k + 1}_re"] = np.array([float(np.real(p.eigenvalues[k])) for p in pts], np.float64)
+        cols[f"lambda{k + 1}_im"] = np.array([float(np.imag(p.eigenvalues[k])) for p in pts], np.float64)
+    cols["fill"] = [STABILITY_COLOURS["saddle" if p.kind == "saddle" else "stable" if p.stable
+                                      else "unstable" if "unstable" in p.kind else "other"] for p in pts]
+    cols["marker"] = [_KIND_MARKER.get(p.kind, "circle") for p in pts]
+    return cols
 
 
 def _new_figure(names: tuple[str, ...], title: str = "", bounds: dict | None = None, **kw: Any) -> Any:
