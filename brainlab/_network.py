@@ -188,3 +188,60 @@ class Network(Module):
     def __repr__(self) -> str:
         inner = ", ".join(f"{p}={type(c).__name__}" for p, c in self._iter())
         return f"Network({inner})"
+
+    # -- description, files, code and display (brainlab/_network_dict.py, _network_code.py, _mime.py) ---------
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-ready description that rebuilds this network (format: :mod:`brainlab._network_dict`).
+
+        Populations, inputs and projections with their parameters (per-neuron and per-synapse values as lists),
+        connectivity rules with the seeds they used, and the initial values set with ``State.set_initial``.
+
+        Example:
+            >>> import brainlab as bl
+            >>> d = bl.networks.coba(50, seed=2).to_dict()
+            >>> d["projections"][0]["conn"]["rule"], d["projections"][0]["weight"]
+            ('FixedProb', 0.6)
+        """
+        from ._network_dict import network_to_dict
+
+        return network_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Network":
+        """Rebuild a network from :meth:`to_dict` data; errors name the bad field and the fix.
+
+        Example:
+            >>> import brainlab as bl
+            >>> net = bl.networks.cuba(50, seed=1)
+            >>> bl.Network.from_dict(net.to_dict()).to_dict() == net.to_dict()
+            True
+        """
+        from ._network_dict import network_from_dict
+
+        return network_from_dict(d)
+
+    def save(self, path: Any) -> None:
+        """Write :meth:`to_dict` to a JSON file (read it back with :meth:`Network.load`)."""
+        from ._network_dict import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> "Network":
+        """Rebuild a network from a JSON file written by :meth:`save`."""
+        from ._network_dict import load
+
+        return load(path)
+
+    def to_code(self, **kwargs: Any) -> str:
+        """Python code (brainlab calls) that builds this network; see :func:`brainlab._network_code.network_code`
+        for the arguments (``run=duration`` appends a ``bl.Runner`` run)."""
+        from ._network_code import network_code
+
+        return network_code(self, **kwargs)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The diagram in notebooks: brainlab's network MIME document, an SVG and a text summary."""
+        from ._mime import network_bundle
+
+        return network_bundle(self)
