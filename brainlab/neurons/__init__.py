@@ -9,7 +9,7 @@ is the pure right-hand side used by the analysis tools.
 spiking, integrate-and-fire  :class:`LIF`, :class:`ExpIF`, :class:`AdEx`, :class:`QIF`, :class:`Izhikevich`
 spiking, conductance-based   :class:`HH`, :class:`TraubMiles`, :class:`WangBuzsaki`, :class:`MorrisLecar`
 spiking, dimensionless       :class:`FHN`, :class:`HindmarshRose`
-rate models                  :class:`WilsonCowan`, :class:`ThresholdLinear`
+rate models                  :class:`WilsonCowan`, :class:`ThresholdLinear`, :class:`WongWang`
 surrogate gradients          :func:`spike_fn`, :class:`Sigmoid`, :class:`FastSigmoid`, :class:`Arctan`,
                              :class:`Triangle`, :class:`Gaussian`, :class:`MultiGaussian`
 ============================ =========================================================================
@@ -28,6 +28,7 @@ from ._rate import ThresholdLinear, WilsonCowan
 from ._surrogate import SURROGATES, Arctan, FastSigmoid, Gaussian, MultiGaussian, Sigmoid, Surrogate, Triangle, spike_fn
 from ._traub_miles import TraubMiles
 from ._wang_buzsaki import WangBuzsaki
+from ._wong_wang import WongWang
 
 __all__ = [
     "AbstractNeuron",
@@ -44,6 +45,7 @@ __all__ = [
     "HindmarshRose",
     "WilsonCowan",
     "ThresholdLinear",
+    "WongWang",
     "spike_fn",
     "Surrogate",
     "Sigmoid",
