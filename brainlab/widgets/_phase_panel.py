@@ -106,7 +106,15 @@ class PhasePlanePanel(AbstractPanel):
         sys_ = as_system(system)
         super().__init__(title or f"{sys_.name} phase plane")
         self.system = sys_
-        self.plane = PhasePlane(sys_, variables, params=values, fixed=fixed, resolution=resolution)
+        if values is not None and not isinstance(values, Mapping):
+            raise TypeError(f"PhasePlanePanel: values must be a dict {{parameter: value}}, e.g. "
+                            f"values={{{(sys_.param_names or ('I',))[0]!r}: 1.0}}; got {type(values).__name__}.")
+        for key in values or {}:
+            sys_.param_index(key, who="PhasePlanePanel", arg="in values")
+        try:
+            self.plane = PhasePlane(sys_, variables, params=values, fixed=fixed, resolution=resolution)
+        except ValueError as exc:  # the analysis names its own class; the learner called the panel
+            raise ValueError(str(exc).replace("PhasePlane:", "PhasePlanePanel:", 1)) from None
         self.names: tuple[str, ...] = self.plane.names
         self.dim = self.plane.dim
         self._window = self.plane.bounds
@@ -180,7 +188,7 @@ class PhasePlanePanel(AbstractPanel):
         units = declared_units(self._source)
         full = self.system.state_dict(self.plane._x_full)
         for name in self._held_names:
-            c[name] = held_slider(name, full[name], units.get(name, ""), bounds.get(name))
+            c[name] = held_slider(name, full[name], units.get(name), bounds.get(name))
         style = {"description_width": "110px"}
         c["field"] = W.ToggleButtons(options=["arrows", "streamlines"], value=field, description="field",
                                      style={"description_width": "60px", "button_width": "90px"})
@@ -512,7 +520,7 @@ class PhasePlanePanel(AbstractPanel):
         _var, thr, _value = self.system.reset
         p = self.plane.params
         self.threshold_span.location = float(p[thr])
-        reset = p.get("V_reset")
+        reset = p.get("V_reset", p.get("c") if self.system.name == "Izhikevich" else None)
         self.reset_span.location = float(reset) if reset is not None else float("nan")
 
     def _draw_separatrices(self) -> None:

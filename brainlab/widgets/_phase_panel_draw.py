@@ -184,12 +184,13 @@ def plain_slider(name: str, value: float, bounds: tuple[float, float] | None = N
     return _slider(name, name, float(value), lo, hi, f"parameter {name} (default {value:g})")
 
 
-def held_slider(name: str, value: float, unit: str = "", bounds: tuple[float, float] | None = None) -> Any:
-    """A slider for a variable held fixed in a 2D slice: ``[0, 1]`` for a value in it (gating variables), else
-    ``value ± 2 max(|value|, 1)``."""
+def held_slider(name: str, value: float, unit: str | None = None,
+                bounds: tuple[float, float] | None = None) -> Any:
+    """A slider for a variable held fixed in a 2D slice: ``[0, 1]`` for a model's dimensionless variable with a
+    value in it (a gating variable), else ``value ± 2 max(|value|, 1)`` (``unit=None``: undeclared)."""
     if bounds is not None:
         lo, hi = _pair(name, bounds)
-    elif 0.0 <= value <= 1.0 and not unit:
+    elif 0.0 <= value <= 1.0 and unit == "":
         lo, hi = 0.0, 1.0
     else:
         s = 2.0 * max(abs(value), 1.0)
