@@ -269,62 +269,13 @@ def _text_fallback(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_SIGN_COLOURS = {"excitatory": "#c0392b", "inhibitory": "#2471a3", "mixed": "#7d3c98"}
-
-
 def _svg_fallback(doc: dict[str, Any]) -> str:
-    """A static SVG of the document (nodes on a circle, arrows, tee heads for inhibition) for viewers without the
-    extension (nbviewer, GitHub).  Every text is escaped."""
-    nodes, edges = doc["nodes"], doc["edges"]
-    n = max(len(nodes), 1)
-    radius = 0.0 if n == 1 else max(90.0, n * 110.0 / (2 * math.pi))
-    centre = 70.0 + radius
-    start = math.pi if n == 2 else -math.pi / 2  # two nodes side by side, more from the top, clockwise
-    pos = {}
-    for i, node in enumerate(nodes):
-        a = start + 2 * math.pi * i / n
-        pos[node["id"]] = (centre + radius * math.cos(a), centre + radius * math.sin(a))
-    xs, ys = [x for x, _ in pos.values()] or [centre], [y for _, y in pos.values()] or [centre]
-    x0, y0 = min(xs) - 60, min(ys) - 90  # room for the self-connection loops above and the captions below
-    width, height = max(xs) + 60 - x0, max(ys) + 45 - y0
-    esc = html.escape
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.0f} {y0:.0f} {width:.0f} {height:.0f}" '
-             f'width="{width:.0f}" height="{height:.0f}" font-family="sans-serif">', "<defs>"]
-    for sign, colour in _SIGN_COLOURS.items():
-        head = ('<path d="M0,0 L10,5 L0,10 z"/>' if sign == "excitatory" else
-                '<rect x="0" y="0" width="3" height="12"/>' if sign == "inhibitory" else '<circle cx="5" cy="5" r="4"/>')
-        box = "0 0 4 12" if sign == "inhibitory" else "0 0 10 10"
-        ref = 'refX="3" refY="6"' if sign == "inhibitory" else 'refX="9" refY="5"'
-        parts.append(f'<marker id="bl-{sign}" viewBox="{box}" {ref} markerWidth="7" markerHeight="9" '
-                     f'orient="auto" fill="{colour}">{head}</marker>')
-    parts.append("</defs>")
-    r = 24.0
-    for e in edges:
-        (x0, y0), (x1, y1) = pos[e["pre"]], pos[e["post"]]
-        colour, marker = _SIGN_COLOURS[e["sign"]], f'marker-end="url(#bl-{e["sign"]})"'
-        if e["pre"] == e["post"]:
-            d = f"M {x0 - 12:.1f} {y0 - r:.1f} C {x0 - 40:.1f} {y0 - 85:.1f} {x0 + 40:.1f} {y0 - 85:.1f} " \
-                f"{x0 + 12:.1f} {y0 - r - 2:.1f}"
-        else:
-            length = math.hypot(x1 - x0, y1 - y0)
-            ux, uy = (x1 - x0) / length, (y1 - y0) / length
-            bend = 20.0 if any(o["pre"] == e["post"] and o["post"] == e["pre"] for o in edges) else 0.0
-            cx, cy = (x0 + x1) / 2 - uy * bend, (y0 + y1) / 2 + ux * bend
-            d = (f"M {x0 + ux * r:.1f} {y0 + uy * r:.1f} Q {cx:.1f} {cy:.1f} "
-                 f"{x1 - ux * (r + 3):.1f} {y1 - uy * (r + 3):.1f}")
-        parts.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2" {marker}>'
-                     f'<title>{esc(e["name"])}: {esc(e["pre"])} to {esc(e["post"])} ({e["sign"]})</title></path>')
-    for node in nodes:
-        x, y = pos[node["id"]]
-        size_text = f" n={node['size']}" if node.get("size") is not None else ""
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="#eeeeee" stroke="#666666" stroke-width="1.5">'
-                     f'<title>{esc(node["name"])}: {esc(node["model"])}{size_text}</title></circle>')
-        parts.append(f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="13" font-weight="bold">'
-                     f'{esc(node["name"])}</text>')
-        parts.append(f'<text x="{x:.1f}" y="{y + r + 14:.1f}" text-anchor="middle" font-size="10" fill="#555555">'
-                     f'{esc(node["model"])}{size_text}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    """A static SVG of the document for viewers without the extension (nbviewer, GitHub): a deterministic layered
+    layout, arrowheads and tee heads, self-loops, labelled and hoverable edges, every text escaped (see
+    :mod:`brainlab._network_svg`)."""
+    from ._network_svg import network_svg
+
+    return network_svg(doc)
 
 
 def network_bundle(net: Any) -> dict[str, Any]:

@@ -29,7 +29,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import keyword
 import math
 import textwrap

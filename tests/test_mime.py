@@ -158,18 +158,68 @@ def test_code_bundle_document_and_escaped_fallbacks():
         code_bundle("x", language="py thon")
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _groups(root, cls: str) -> dict[str, ET.Element]:
+    return {g.get("data-id"): g for g in root.iter(f"{SVG}g") if g.get("class") == cls}
+
+
+def _rect_centre(group) -> tuple[float, float]:
+    r = group.find(f"{SVG}rect")
+    return float(r.get("x")) + float(r.get("width")) / 2, float(r.get("y")) + float(r.get("height")) / 2
+
+
 def test_svg_fallback_draws_every_population_and_projection_with_escaped_text():
     net = bl.networks.coba(50, seed=3)
     svg = network_bundle(net)["image/svg+xml"]
     root = ET.fromstring(svg)  # well-formed XML
-    ns = "{http://www.w3.org/2000/svg}"
-    texts = [t.text for t in root.iter(f"{ns}text")]
+    nodes, edges = _groups(root, "bl-node"), _groups(root, "bl-edge")
+    assert list(nodes) == list(net.populations()) and list(edges) == list(net.projections())
     for path, pop in net.populations().items():
-        assert path in texts and f"LIF n={pop.num}" in texts
-    paths = [p for p in root.iter(f"{ns}path") if p.find(f"{ns}title") is not None]
-    assert len(paths) == len(net.projections())
-    heads = {p.find(f"{ns}title").text.split(":")[0]: p.get("marker-end") for p in paths}
-    assert heads["EE"] == "url(#bl-excitatory)" and heads["IE"] == "url(#bl-inhibitory)"
+        texts = [t.text for t in nodes[path].iter(f"{SVG}text")]
+        assert texts == [path, "LIF", f"n={pop.num}"]
+    heads = {k: g.find(f"{SVG}path").get("marker-end") for k, g in edges.items()}
+    assert heads == {"EE": "url(#bl-excitatory)", "EI": "url(#bl-excitatory)", "IE": "url(#bl-inhibitory)",
+                     "II": "url(#bl-inhibitory)"}
+    # the inhibitory head is a tee (a bar), the excitatory one an arrowhead
+    markers = {m.get("id"): m for m in root.iter(f"{SVG}marker")}
+    assert markers["bl-inhibitory"].find(f"{SVG}rect") is not None
+    assert markers["bl-excitatory"].find(f"{SVG}path") is not None
+    # labels: rule with its numbers, weight with its unit; hover: synapse, output, synapse count
+    label = "".join(edges["EE"].find(f"{SVG}text").itertext())
+    assert "FixedProb p=1" in label and "w=0.6 nS" in label and "seed" not in label
+    title = edges["IE"].find(f"{SVG}title").text
+    assert "Expon(tau=10 ms)" in title and "COBA(E=-80 mV)" in title and f"{net.IE.nnz} synapses" in title
+    # recurrent projections are loops: they start and end on the top side of their node
+    x, y = _rect_centre(nodes["E"])
+    d = edges["EE"].find(f"{SVG}path").get("d").split()
+    assert d[0] == "M" and float(d[2]) < y and float(d[-1]) < y and d[3] == "C"
+
+
+def test_svg_fallback_layout_is_deterministic_with_inputs_on_the_left():
+    E = bl.neurons.LIF(10, name="E")
+    I = bl.neurons.LIF(5, name="I")  # noqa: E741
+    src = bl.inputs.PoissonSpikes(8, rate_hz=20.0, seed=1)
+    net = bl.Network(E=E, I=I, src=src,
+                     drive=bl.inputs.PoissonInput(I, n_inputs=10, rate_hz=5.0, weight=0.2, seed=2),
+                     SE=bl.Projection(src, E, bl.conn.FixedProb(0.5, seed=3), bl.synapses.Expon(),
+                                      bl.outputs.COBA(E=0.0), weight=0.5, delay=1.0, stp=bl.synapses.STD()),
+                     EI=bl.Projection(E, I, bl.conn.FixedPostNum(2, seed=4),
+                                      bl.synapses.Expon(), bl.outputs.CUBA(), weight=1.0),
+                     IE=bl.Projection(I, E, bl.conn.AllToAll(), bl.synapses.Expon(), bl.outputs.CUBA(), weight=-2.0))
+    svg = network_bundle(net)["image/svg+xml"]
+    assert svg == network_bundle(net)["image/svg+xml"]  # same drawing every time
+    root = ET.fromstring(svg)
+    nodes, edges = _groups(root, "bl-node"), _groups(root, "bl-edge")
+    assert set(nodes) == {"E", "I", "src", "drive"} and set(edges) == {"SE", "EI", "IE", "drive"}
+    xs = {k: _rect_centre(g)[0] for k, g in nodes.items()}
+    assert xs["src"] == xs["drive"] < xs["E"] < xs["I"]  # inputs, then E (fed by src only), then I
+    se = "".join(edges["SE"].find(f"{SVG}text").itertext())
+    assert "d=1 ms" in se and "STD" in se
+    ie = "".join(edges["IE"].find(f"{SVG}text").itertext())
+    assert "AllToAll" in ie and "w=-2" in ie and edges["IE"].get("data-sign") == "inhibitory"
+    assert edges["drive"].get("data-pre") == "drive" and edges["drive"].get("data-post") == "I"
 
 
 def test_svg_fallback_keeps_markup_as_text():
@@ -181,4 +231,36 @@ def test_svg_fallback_keeps_markup_as_text():
     svg = _svg_fallback(doc)
     assert "<img" not in svg
     root = ET.fromstring(svg)
-    assert evil in [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert evil in [t.text for t in root.iter(f"{SVG}text")]
+    # a real network's document with a hostile population name and model: shown as text, attributes escaped
+    doc = network_document(bl.networks.cuba(20, seed=0))
+    for n in doc["nodes"]:
+        if n["id"] == "E":
+            n["name"] = n["model"] = evil
+    for e in doc["edges"]:
+        e["name"] = evil + e["name"]
+    svg = _svg_fallback(doc)
+    assert "<img" not in svg
+    root = ET.fromstring(svg)
+    assert not any(el.tag.endswith("img") or "onerror" in el.attrib for el in root.iter())
+    assert evil in [t.text for t in root.iter(f"{SVG}text")]
+    assert all(t.text.startswith(evil) for t in root.iter(f"{SVG}title") if "\u2192" in t.text)
+
+
+def test_network_displays_through_ipython_formatters():
+    from IPython.core.formatters import DisplayFormatter
+
+    net = bl.networks.coba(50, seed=1)
+    data, _metadata = DisplayFormatter().format(net)
+    assert {NETWORK_MIME, "image/svg+xml", "text/plain"} <= set(data)
+    NETWORK_SCHEMA.validate(data[NETWORK_MIME])
+    ET.fromstring(data["image/svg+xml"])
+    assert "E: LIF n=40" in data["text/plain"]
+    assert set(net._repr_mimebundle_()) == {NETWORK_MIME, "image/svg+xml", "text/plain"}
+
+
+def test_empty_network_draws():
+    bundle = network_bundle(bl.Network())
+    root = ET.fromstring(bundle["image/svg+xml"])
+    assert not _groups(root, "bl-node") and "empty network" in "".join(root.itertext())
+    assert bundle[NETWORK_MIME]["nodes"] == [] and bundle[NETWORK_MIME]["edges"] == []
