@@ -1,0 +1,120 @@
+"""PhasePlanePanel in JupyterLab and Chromium: a mouse click on the plane's canvas reaches the kernel as a bokeh
+Tap event and draws a trajectory (kernel source and page figure hold the same rows), and a slider moved with the
+keyboard redraws the nullclines in the page.  Notebooks are written into the server's temporary root."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+SETUP = "import json\nimport numpy as np\nimport brainlab as bl\nbl.plotting.setup_notebook()"
+
+
+def wait_until(condition: Callable[[], Any], timeout_s: float, what: str | Callable[[], str]) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` if it never does."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
+        time.sleep(0.25)
+
+
+def open_and_run(lab_page: Any, name: str, cells: list[str]) -> None:
+    lab_page.open_notebook(lab_page.server.write_notebook(name, cells))
+    lab_page.run_all_cells()
+    lab_page.wait_until_done()
+    errors = lab_page.error_outputs()
+    assert not errors, f"{name}: error output:\n" + "\n".join(errors)
+
+
+def _finite(values: list[float]) -> np.ndarray:
+    a = np.array([np.nan if v is None else v for v in values], dtype=float)
+    return a[np.isfinite(a)]
+
+
+@pytest.mark.browser
+def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
+    open_and_run(lab_page, "phase_panel.ipynb", [
+        SETUP,
+        "pp = bl.widgets.PhasePlanePanel(bl.neurons.MorrisLecar.from_preset('type_I', 1),\n"
+        "                                {'V': (-70.0, 50.0), 'w': (-0.05, 0.6)}, values={'I_ext': 30.0})\n"
+        "pp",
+    ])
+    ids = json.loads(lab_page.kernel_eval(
+        "print(json.dumps({k: pp.sources[k].id for k in ('trajectories', 'trajectory', 'nullcline_V')}))"))
+    roots = lab_page.bokeh_roots()
+    roots.first.wait_for(state="attached", timeout=60_000)
+    wait_until(lambda: (c := lab_page.bokeh_columns(ids["nullcline_V"])) and len(c["x"]) > 10, 30,
+               "the V-nullcline in the page")
+    drawn: list[Any] = []
+
+    def plots_drawn() -> bool:
+        drawn.append([s for s in lab_page.figure_stats(roots.first) if s["visible"]])
+        return len(drawn[-1]) >= 3 and all(s["drawn"] > 0.005 for s in drawn[-1])
+
+    wait_until(plots_drawn, 30, lambda: f"the plane and the time courses to be drawn; last stats {drawn[-1:]}")
+
+    # A click in the middle of the plane's canvas (the first plot of the row) integrates a trajectory.
+    canvas = roots.first.locator(".bk-Canvas").first
+    box = canvas.bounding_box()
+    assert box and box["width"] > 100
+    lab_page.page.mouse.click(box["x"] + 0.55 * box["width"], box["y"] + 0.5 * box["height"])
+
+    def kernel_rows() -> int:
+        return int(lab_page.kernel_eval("pp.settle(); print(len(pp.sources['trajectory'].data['t']))"))
+
+    wait_until(lambda: kernel_rows() > 10, 30, "the click's trajectory in the kernel's source")
+    start, kernel_x, errors = json.loads(lab_page.kernel_eval(
+        "print(json.dumps([list(map(float, pp.trajectories[-1].states[0])), "
+        "[None if x != x else float(x) for x in pp.sources['trajectories'].data['x']], "
+        "[repr(e) for e in pp.errors]]))"))
+    assert not errors, errors
+    assert -70.0 < start[0] < 50.0 and -0.05 < start[1] < 0.6, f"the click landed at {start}, outside the window"
+    # near the middle of the window (the canvas has axis margins, so not exactly)
+    assert abs(start[0] + 10.0) < 30.0 and abs(start[1] - 0.275) < 0.15, start
+    want = _finite(kernel_x)
+
+    def page_has_trajectory() -> bool:
+        cols = lab_page.bokeh_columns(ids["trajectories"])
+        got = None if cols is None else _finite(cols["x"])
+        return got is not None and got.shape == want.shape and np.allclose(got, want, rtol=1e-12)
+
+    wait_until(page_has_trajectory, 30, f"the page to hold the trajectory's {want.size} points")
+
+    # The I_ext slider moved with the keyboard: the kernel redraws, the page shows the new nullcline.
+    before = _finite(lab_page.bokeh_columns(ids["nullcline_V"])["y"])
+    I0, step = json.loads(lab_page.kernel_eval(
+        "print(json.dumps([pp.controls['I_ext'].value, pp.controls['I_ext'].step]))"))
+    slider = lab_page.page.locator(".widget-hslider",
+                                   has=lab_page.page.locator(".widget-label", has_text="I_ext"))
+    slider.locator(".noUi-handle").focus()
+    for _ in range(3):
+        lab_page.page.keyboard.press("ArrowRight")
+    seen: list[float] = []
+
+    def kernel_moved() -> bool:
+        seen.append(json.loads(lab_page.kernel_eval("pp.settle(); print(json.dumps(pp.params['I_ext']))")))
+        return math.isclose(seen[-1], I0 + 3 * step, rel_tol=1e-9)
+
+    wait_until(kernel_moved, 30, lambda: f"I_ext = {I0 + 3 * step} in the kernel; seen {seen[-3:]}")
+    new = _finite(json.loads(lab_page.kernel_eval(
+        "print(json.dumps([None if y != y else float(y) for y in pp.sources['nullcline_V'].data['y']]))")))
+    assert new.shape != before.shape or not np.allclose(new, before), "the nullcline did not change"
+
+    def page_has_new_nullcline() -> bool:
+        got = _finite(lab_page.bokeh_columns(ids["nullcline_V"])["y"])
+        return got.shape == new.shape and np.allclose(got, new, rtol=1e-12)
+
+    wait_until(page_has_new_nullcline, 30, "the page to draw the redrawn V-nullcline")
+    errors = lab_page.kernel_eval("print([repr(e) for e in pp.errors])").strip()
+    assert errors == "[]", f"the panel reported errors: {errors}"
+    lab_page.assert_no_browser_errors()
