@@ -64,7 +64,8 @@ def _model_class(entry: dict, where: str, package: str, base: type, extra: dict[
         valid = dict(_public_names(package, base)) if module == package else {}
         valid.update(extra or {})
         if model not in valid:
-            _fail(f"{where}.model", f"unknown model {model!r} in {module}.{_suggest(model, list(valid))}")
+            also = " (and brainlab.inputs)" if extra and module == package else ""
+            _fail(f"{where}.model", f"unknown model {model!r} in {module}{also}.{_suggest(model, list(valid))}")
         return valid[model]
     if module.startswith("brainlab"):
         _fail(f"{where}.module", f"{module!r} holds no models of this kind; use {package!r}.")
