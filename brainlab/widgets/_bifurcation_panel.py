@@ -142,7 +142,8 @@ class BifurcationPanel(AbstractPanel):
         if problems:
             self.set_status("; ".join(problems), "error")
         else:
-            self.set_status(self._summary(), "ok")
+            notes = "".join(f"; note: {n}" for n in self.diagram.notes)
+            self.set_status(self._summary() + notes, "ok")
 
     # -- public API ------------------------------------------------------------------------------------------
     @property

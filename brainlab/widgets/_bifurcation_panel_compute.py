@@ -14,6 +14,7 @@ import dataclasses
 import inspect
 import math
 import textwrap
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,7 @@ class Diagram:
         curves: two-parameter mode: the fold and Hopf curves (:class:`~brainlab.analysis.Codim2Branch`).
         curve_origins: for each curve, the index of the special point it was continued from.
         problems: messages of the parts that could not be computed (shown in the panel's status line).
+        notes: the warnings the analysis gave (e.g. cycles poorly resolved by the mesh), shown there too.
     """
 
     continuation: Any
@@ -44,6 +46,7 @@ class Diagram:
     curves: list[Any]
     curve_origins: list[int]
     problems: list[str]
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 def compute_diagram(system: Any, param: str, bounds: tuple[float, float], *, start: Any = None,
@@ -53,6 +56,17 @@ def compute_diagram(system: Any, param: str, bounds: tuple[float, float], *, sta
     """Continue the equilibria, then the cycles from each Hopf point (``cycles``) or, with ``param2``, every fold
     and Hopf point in two parameters.  A cycle or curve that fails is reported in ``problems``; the equilibria
     must succeed (their error propagates)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        diagram = _compute(system, param, bounds, start, params, cycles, cycle_options, param2, bounds2, max_step)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)  # still seen by the caller
+        diagram.notes.append(str(w.message))
+    return diagram
+
+
+def _compute(system: Any, param: str, bounds: tuple[float, float], start: Any, params: Any, cycles: bool,
+             cycle_options: Any, param2: Any, bounds2: Any, max_step: Any) -> Diagram:
     from ..analysis import Continuation
 
     cont = Continuation(system, param, bounds, max_step=max_step)
