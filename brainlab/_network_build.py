@@ -34,7 +34,8 @@ def _field(entry: dict, key: str, where: str, kind: type | tuple, example: str) 
     if key not in entry:
         _fail(where, f"the field {key!r} is missing; add it, e.g. {example}.")
     value = entry[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and bool not in np.atleast_1d(kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
         _fail(f"{where}.{key}", f"expected {example}, got {type(value).__name__} {value!r:.60}.", TypeError)
     return value
 
@@ -77,6 +78,21 @@ def _model_class(entry: dict, where: str, package: str, base: type, extra: dict[
     _fail(f"{where}.model", f"the model {module}.{model} is not defined in this session; run the cell or import "
           f"the module that defines class {model} first.")
     raise AssertionError  # pragma: no cover
+
+
+def _surrogate(entry: Any, where: str) -> Any:
+    from .neurons import SURROGATES
+
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        _fail(where, 'expected {"name": "arctan", ...parameters}, e.g. {"name": "fast_sigmoid", "alpha": 2.0}.',
+              TypeError)
+    fields = {k: v for k, v in entry.items() if k != "name"}
+    if entry["name"] not in SURROGATES:
+        _fail(f"{where}.name", f"unknown surrogate {entry['name']!r}.{_suggest(entry['name'], list(SURROGATES))}")
+    try:
+        return SURROGATES[entry["name"]](**fields)
+    except TypeError as err:
+        _fail(where, f"{err}; give only the surrogate's parameters (e.g. alpha).", TypeError)
 
 
 def _params(entry: dict, where: str, cls: type) -> dict[str, Any]:
@@ -226,6 +242,8 @@ def _plan(d: Any) -> dict[str, Any]:
                 _fail(f"{where}.spike_dtype", f"expected 'bool' or 'float', got {entry['spike_dtype']!r}.")
             if entry.get("spike_dtype") == "float":
                 kwargs["spike_dtype"] = float
+            if entry.get("surrogate") is not None:
+                kwargs["surrogate"] = _surrogate(entry["surrogate"], f"{where}.surrogate")
         plan[path] = ("population", entry, lambda objs, c=cls, s=size, kw=kwargs, p=params: c(s, **kw, **p))
     pops = set(plan)
     for k, entry in enumerate(_list(d, "inputs")):

@@ -157,6 +157,13 @@ def _component(entry: dict | None, package: str, code: _Code) -> str:
     return f"{_class_expr(entry, package, code)}({', '.join(args)})"
 
 
+def _surrogate(entry: dict) -> str:
+    from .neurons import SURROGATES
+
+    fields = ", ".join(f"{k}={v!r}" for k, v in entry.items() if k != "name")
+    return f"bl.neurons.{SURROGATES[entry['name']].__name__}({fields})"
+
+
 def _rule(entry: dict, code: _Code) -> str:
     import brainlab.conn as bconn
 
@@ -254,6 +261,8 @@ def network_code(source: Any, *, run: float | None = None, dt: float | None = No
                 args.append(_kw("method", repr(entry["method"])))
             if entry.get("spike_dtype") == "float":
                 args.append("spike_dtype=float")
+            if entry.get("surrogate") is not None:
+                args.append(_kw("surrogate", _surrogate(entry["surrogate"])))
             keep = entry["model"] == "PoissonSpikes"
             args += _param_args(entry, cls, code, keep_all=keep)
             if entry.get("seed") is not None:

@@ -22,7 +22,8 @@ decimal form (``0.6``, not ``0.6000000238418579``), which reads back to the same
 inputs carry the seed they actually used, so a rule built with ``seed=None`` is rebuilt identically.  A
 connectivity that is not one of the random or regular rules (``FromIJ``, ``FromDense``, a hand-made
 :class:`~brainlab.conn.Connectivity`) is stored as ``{"rule": "FromIJ", "i": [...], "j": [...], "n_pre": ...,
-"n_post": ...}`` in CSR order.  ``to_dict`` describes the network as built (parameters as they are now, initial
+"n_post": ...}`` in CSR order.  A population may carry ``"method"`` (integrator), ``"spike_dtype": "float"`` and
+``"surrogate": {"name": "arctan", "alpha": 2.0}`` where they differ from the model's defaults.  ``to_dict`` describes the network as built (parameters as they are now, initial
 values as ``reset()`` restores them), not the state of a run in progress.
 
 Versioning: ``version`` is an integer; an optional field may be added within a version, anything else
@@ -155,6 +156,13 @@ def _leaf(path: str) -> str:
 
 
 def _population(path: str, pop: Any) -> dict[str, Any]:
+    from ._model import AbstractModel
+
+    known = type(pop).__name__ in _INPUT_POPULATIONS and _public_module(pop) == "brainlab.inputs"
+    if not known and not isinstance(pop, AbstractModel):
+        raise ValueError(f"Network.to_dict: {path!r} is a {type(pop).__name__}, a population that to_dict cannot "
+                         "describe (it knows declared models such as bl.neurons.LIF and bl.inputs.PoissonSpikes, "
+                         "SpikeTimes); build it from a declared model.")
     out: dict[str, Any] = {"path": path, "model": type(pop).__name__, "module": _public_module(pop),
                            "size": _size(pop.size), "name": getattr(pop, "name", None) or _leaf(path)}
     model = type(pop).__name__
@@ -170,7 +178,26 @@ def _population(path: str, pop: Any) -> dict[str, Any]:
         out["method"] = pop.method
     if getattr(pop, "_spike_dtype", bool) is not bool:
         out["spike_dtype"] = "float"
+    surrogate = _surrogate(pop)
+    if surrogate is not None:
+        out["surrogate"] = surrogate
     return out
+
+
+def _surrogate(pop: Any) -> dict[str, Any] | None:
+    """``{"name": "arctan", "alpha": 2.0}`` for a surrogate gradient other than the default ``FastSigmoid()``."""
+    import dataclasses
+
+    from .neurons import SURROGATES, FastSigmoid
+
+    sg = getattr(pop, "_surrogate", None)
+    if sg is None or sg == FastSigmoid():
+        return None
+    if not dataclasses.is_dataclass(sg) or SURROGATES.get(getattr(sg, "name", None)) is not type(sg):
+        raise ValueError(f"Network.to_dict: population {pop.name!r} uses the surrogate {type(sg).__name__}, which is "
+                         f"not one of bl.neurons.SURROGATES ({', '.join(SURROGATES)}); a description can only name "
+                         "those. Use one of them (with its parameters) or leave the default.")
+    return {"name": sg.name, **{f.name: getattr(sg, f.name) for f in dataclasses.fields(sg) if f.init}}
 
 
 def _input(path: str, module: Any, paths: dict[int, str]) -> dict[str, Any]:

@@ -296,3 +296,36 @@ def test_to_dict_refuses_what_it_cannot_describe():
     with pytest.raises(ValueError, match=r"Network\.to_dict: 'custom' is a Custom, a projection-like module that "
                                          r"to_dict cannot describe"):
         net.to_dict()
+
+
+def test_surrogate_spike_dtype_and_dense_connectivity_round_trip():
+    E = bl.neurons.LIF(6, name="E", surrogate=bl.neurons.Arctan(alpha=2.0), spike_dtype=float, I_ext=200.0)
+    W = np.zeros((6, 6))
+    W[0, 1], W[2, 5], W[4, 3] = 1.5, -2.0, 0.25
+    net = bl.Network(E=E, EE=bl.Projection(E, E, bl.conn.FromDense(W), bl.synapses.Expon(), bl.outputs.CUBA(),
+                                           name="EE"))
+    d = net.to_dict()
+    pop, proj = d["populations"][0], d["projections"][0]
+    assert pop["surrogate"] == {"name": "arctan", "alpha": 2.0} and pop["spike_dtype"] == "float"
+    assert proj["conn"] == {"rule": "FromIJ", "i": [0, 2, 4], "j": [1, 5, 3], "n_pre": 6, "n_post": 6}
+    assert proj["weight"] == [1.5, -2.0, 0.25]
+    again = bl.Network.from_dict(d)
+    assert again.to_dict() == d and again.E._surrogate == bl.neurons.Arctan(alpha=2.0)
+    np.testing.assert_array_equal(again.EE.to_dense(), W)
+    ns: dict = {}
+    exec(network_code(d), ns)
+    assert ns["net"].to_dict() == d
+
+
+def test_to_dict_refuses_a_population_it_cannot_describe():
+    class Clock(be.Module):
+        def __init__(self):
+            self.size = (1,)
+            self.t = be.State(0.0)
+
+        def update(self, t, dt, I=0.0):  # noqa: E741
+            self.t.value = t
+
+    with pytest.raises(ValueError, match=r"Network\.to_dict: 'clock' is a Clock, a population that to_dict cannot "
+                                         r"describe"):
+        bl.Network(clock=Clock()).to_dict()
