@@ -236,3 +236,28 @@ def test_errors_are_clear():
     panel.controls["x_points"].value = 3  # from > to: shown in the status line, the grid is kept
     assert "needs from < to" in panel.status_text and np.array_equal(panel.x_values, [50.0])
     panel.close()
+
+
+def test_export_writes_the_map(lif_panel, tmp_path):
+    path = lif_panel.export(str(tmp_path / "lif_map.npz"))
+    with np.load(path) as f:
+        assert np.array_equal(f["values"], lif_panel.values) and np.array_equal(f["x"], CURRENTS)
+        assert str(f["y_name"]) == "tau"
+
+
+def test_a_constant_input_and_a_log_axis():
+    taus = [2.0, 20.0, 200.0]  # evenly spaced on a log scale over two decades: a log axis
+    panel = SweepPanel(bl.neurons.LIF(1), x=("tau", taus), y=("t_ref", [1.0, 3.0]), inputs=300.0, duration=100.0)
+    assert type(panel.figures["heatmap"].x_scale).__name__ == "LogScale"
+    for j, t_ref in enumerate([1.0, 3.0]):
+        for i, tau in enumerate(taus):
+            cell = bl.neurons.LIF(1, tau=tau, t_ref=t_ref)
+            res = bl.Runner(cell, progress=False).run(100.0, inputs={cell: 300.0})
+            assert panel.values[j, i] == res.spikes.rate(100.0)
+    heat = panel.figures["heatmap"]
+    heat._trigger_event(Tap(model=heat, x=30.0, y=3.2))  # between 20 and the geometric midpoint 63 of 20 and 200
+    ex = panel.explorer
+    assert panel.selected == (1, 1) and ex.controls["tau"].value == 20.0 and ex.controls["t_ref"].value == 3.0
+    assert ex.controls["amplitude"].value == 300.0 and ex.rate == panel.values[1, 1]
+    assert "inputs={'LIF': 300.0}" in panel.code()
+    panel.close()

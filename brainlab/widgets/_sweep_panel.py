@@ -117,6 +117,7 @@ class SweepPanel(AbstractPanel):
         self._ran: dict[str, Any] | None = None  # the grid, duration and monitors of the shown results
         self._plan: GridRun | None = None
         self._plan_spec: dict[str, Any] = {}
+        self._job: dict[str, Any] = {}
         self._task: asyncio.Task | None = None
         self._log = (is_geometric(self.x_values), is_geometric(self.y_values))
         self._build_controls(duration)
@@ -219,33 +220,43 @@ class SweepPanel(AbstractPanel):
     def run(self) -> None:
         """Run the grid (stopping a sweep in progress): at once without a running event loop, else as a task."""
         self.stop(quiet=True)
-        xs, ys, duration = self.x_values.copy(), self.y_values.copy(), self.duration
+        job = {"x": self.x_values.copy(), "y": self.y_values.copy(), "duration": self.duration,
+               "t0": time.perf_counter()}
+        self.progress.value, self.progress.description = 0, "0 %"
+        self.set_status(f"building {job['x'].size * job['y'].size} parameter sets ...", "busy")
+        self._job = job
+        loop = running_loop()
+        if loop is None:
+            plan = self._prepare(job)
+            while not plan.done:
+                self._chunk(plan)
+            self._finish(plan, self._plan_spec)
+        else:
+            self._task = loop.create_task(self._run_task(job))
+
+    def _prepare(self, job: dict[str, Any]) -> GridRun:
+        """Build the copies (or call the build function) for every set of ``job``'s grid, stacked, and the
+        chunked run over them."""
+        xs, ys = job["x"], job["y"]
         sets = [{self.y_name: float(b), self.x_name: float(a)} for b in ys for a in xs]  # x varies fastest
         first = self.target.member(sets[0])
         v_full, v_pops = v_monitors(first, self.target.name, self.target.kind)
         monitors = {**v_full, **self.monitors}
         code_monitors = {**v_full, **{f"V_{p}": f"{p}.V" for p in v_pops}, **self.monitors}
-        self.progress.value, self.progress.description = 0, "0 %"
-        self.set_status(f"building {len(sets)} parameter sets ...", "busy")
-        t0 = time.perf_counter()
-        plan = GridRun(self.target, sets, duration, inputs=self.inputs, dt=self.dt, monitors=monitors,
+        plan = GridRun(self.target, sets, job["duration"], inputs=self.inputs, dt=self.dt, monitors=monitors,
                        every=self.every, v_means=[p for p in v_pops if f"Vmean_{p}" not in self.monitors])
-        spec = {"x": xs, "y": ys, "duration": duration, "monitors": code_monitors, "dt": plan.runner.dt, "t0": t0}
-        self._plan, self._plan_spec = plan, spec
-        loop = running_loop()
-        if loop is None:
-            while not plan.done:
-                self._chunk(plan)
-            self._finish(plan, spec)
-        else:
-            self._task = loop.create_task(self._run_task(plan, spec))
+        self._plan = plan
+        self._plan_spec = {**job, "monitors": code_monitors, "dt": plan.runner.dt}
+        return plan
 
-    async def _run_task(self, plan: GridRun, spec: dict[str, Any]) -> None:
+    async def _run_task(self, job: dict[str, Any]) -> None:
         try:
+            await asyncio.sleep(0)  # the cell returns (and the panel shows) before the sets are built
+            plan = self._prepare(job)
             while not plan.done:
-                self._chunk(plan)
                 await asyncio.sleep(0)  # button clicks and other cells are handled between chunks
-            self._finish(plan, spec)
+                self._chunk(plan)
+            self._finish(plan, self._plan_spec)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown, never lost
@@ -292,11 +303,12 @@ class SweepPanel(AbstractPanel):
     def settle(self) -> None:
         """Finish a sweep in progress now (from a cell that reads ``values`` next)."""
         super().settle()
-        plan, task = self._plan, self._task
-        if plan is None or task is None or task.done():
+        task = self._task
+        if task is None or task.done():
             return
         task.cancel()
         self._task = None
+        plan = self._plan if self._plan is not None else self._prepare(self._job)
         while not plan.done:
             self._chunk(plan)
         self._finish(plan, self._plan_spec)
