@@ -10,6 +10,7 @@ from typing import Any
 import ipywidgets as W
 
 from ._builder_export import TEMPLATES, builder_code, template, write_notebook
+from ._builder_fields import css_class
 from ._builder_forms import InputForm, PopulationForm, ProjectionForm, neuron_classes
 from ._builder_ops import BuilderOps
 from ._builder_state import History, empty, find, items
@@ -305,6 +306,9 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
     # -- layout ----------------------------------------------------------------------------------------------
     def _build_layout(self) -> W.Widget:
         c = self.controls
+        for name, w in c.items():
+            if isinstance(w, W.DOMWidget) and css_class(name) not in w._dom_classes:
+                w.add_class(css_class(name))  # the page finds a control by its name: controls['run'] is .bl-run
         top = W.HBox([c["template"], c["template.n"], c["template.seed"], c["load_template"], c["undo"], c["redo"]])
         parts = W.HBox([c["select"], c["new"], c["delete"]])
         right = W.VBox([W.HTML("<b>diagram</b>"), self.diagram, self.summary], layout=W.Layout(margin="0 0 0 12px"))

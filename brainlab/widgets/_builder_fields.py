@@ -23,10 +23,15 @@ from typing import Any
 
 import ipywidgets as W
 
-__all__ = ["FieldSpec", "Field", "Section", "error_text", "parameter_specs"]
+__all__ = ["FieldSpec", "Field", "Section", "css_class", "error_text", "parameter_specs"]
 
 _ERROR_STYLE = "color:#b00020;font-size:90%"
 _LABEL_WIDTH = "150px"
+
+
+def css_class(control_name: str) -> str:
+    """The CSS class of a control on the page: ``'pop.size'`` -> ``'bl-pop-size'``."""
+    return "bl-" + "".join(ch if ch.isalnum() else "-" for ch in control_name)
 
 
 def error_text(exc: BaseException) -> str:
@@ -130,7 +135,9 @@ class Field:
             self.widget = W.Checkbox(value=bool(spec.default), indent=False, **common)
         else:
             raise ValueError(f"Field: unknown kind {kind!r} for {spec.name!r}.")
+        self.widget.add_class(css_class(control_name))  # pages (and browser tests) find a field by its name
         self.error = W.HTML(layout=W.Layout(min_width="10px"))
+        self.error.add_class(f"{css_class(control_name)}-error")
         self.box = W.HBox([self.widget, self.error])
         self.message = ""
 
@@ -195,6 +202,16 @@ class Section:
             f.widget.observe(lambda _c, name=spec.name: self._changed(name), names="value")
         self.box.children = [f.box for f in self.fields.values()] + [self.error]
         self.check()
+
+    def show(self, specs: list[FieldSpec], make: Callable[[dict[str, Any]], Any],
+             values: dict[str, Any] | None = None) -> None:
+        """Fields ``specs`` showing their defaults updated by ``values``; the widgets are kept when the fields are
+        the same (names and kinds) as now, so that a page typing into them never loses them."""
+        if [(s.name, s.kind, s.options) for s in specs] != [(s.name, s.kind, s.options) for s in self.specs]:
+            self.replace(specs, make)
+        else:
+            self.specs, self.make = list(specs), make
+        self.set_values({**{s.name: s.default for s in self.specs}, **(values or {})})
 
     def _changed(self, name: str) -> None:
         self.check_field(name)

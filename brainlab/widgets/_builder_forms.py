@@ -24,7 +24,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._builder_fields import FieldSpec, Section, parameter_specs
+from ._builder_fields import FieldSpec, Section, css_class, parameter_specs
 
 __all__ = ["PopulationForm", "InputForm", "ProjectionForm", "neuron_classes", "RULES"]
 
@@ -96,6 +96,7 @@ class Picker:
         self.dropdown = W.Dropdown(options=options, value=default, description=label,
                                    style={"description_width": "150px"}, layout=W.Layout(width="330px"))
         controls[name] = self.dropdown
+        self.dropdown.add_class(css_class(name))
         self.section = Section(prefix, *self._specs(default), controls=controls, on_change=on_change)
         self.dropdown.observe(lambda c: (self.section.replace(*self._specs(c["new"])), on_change()), names="value")
         self.box = W.VBox([self.dropdown, self.section.box])
@@ -116,9 +117,7 @@ class Picker:
         if model not in self.dropdown.options:
             self.dropdown.options = list(self.dropdown.options) + [model]
         self.dropdown.value = model
-        self.section.replace(*self._specs(model))
-        if component is not None:
-            self.section.set_values(component.get("params", {}))
+        self.section.show(*self._specs(model), values=None if component is None else component.get("params", {}))
 
 
 class Form:
@@ -247,9 +246,8 @@ class PopulationForm(Form):
         size = entry.get("size", 100)
         self.head.set_values({"name": entry["path"], "model": entry["model"],
                               "size": size if isinstance(size, int) else math.prod(size)})
-        self.changed()
-        self.params.replace(*self._param_specs(entry["model"]))
-        self.params.set_values(entry.get("params", {}))
+        self._model = entry["model"]
+        self.params.show(*self._param_specs(entry["model"]), values=entry.get("params", {}))
 
 
 _INPUT_KINDS = ("PoissonSpikes", "PoissonInput", "OUNoise")
@@ -359,15 +357,15 @@ class InputForm(Form):
                 n += 1
             entry = {"path": f"drive{n}", "model": self.head.fields["kind"].widget.value}
         self.head.set_values({"name": entry["path"], "kind": entry["model"]})
-        self.changed()
-        self.body.replace(*self._body(entry["model"]))
+        self._kind = entry["model"]
+        self._show_pickers()
         values = dict(entry.get("params", {}))
         for key in ("size", "n_inputs", "seed"):
             if key in entry:
                 values[key] = entry[key]
         if "post" in entry:
             values["target"] = entry["post"]
-        self.body.set_values(values)
+        self.body.show(*self._body(entry["model"]), values=values)
         if entry["model"] == "PoissonInput":
             self.synapse.load(entry.get("synapse") or {"model": "Delta", "params": {}})
             self.output.load(entry.get("output") or {"model": "CUBA", "params": {}})
@@ -390,6 +388,7 @@ class ProjectionForm(Form):
         self.rule = W.Dropdown(options=list(RULES), value="FixedProb", description="connectivity",
                                style={"description_width": "150px"}, layout=W.Layout(width="330px"))
         controls["proj.rule"] = self.rule
+        self.rule.add_class(css_class("proj.rule"))
         self.rule_fields = Section("proj.rule", *self._rule_specs("FixedProb"), controls=controls)
         self.rule.observe(lambda c: self.rule_fields.replace(*self._rule_specs(c["new"])), names="value")
         self.synapse = Picker("proj.synapse", "proj.syn", _synapse_classes(), "Expon", controls, self.changed,
@@ -488,8 +487,7 @@ class ProjectionForm(Form):
         if conn["rule"] not in self.rule.options:
             self.rule.options = list(self.rule.options) + [conn["rule"]]
         self.rule.value = conn["rule"]
-        self.rule_fields.replace(*self._rule_specs(conn["rule"]))
-        self.rule_fields.set_values({k: v for k, v in conn.items() if k != "rule"})
+        self.rule_fields.show(*self._rule_specs(conn["rule"]), values={k: v for k, v in conn.items() if k != "rule"})
         self.synapse.load(entry["synapse"])
         self.output.load(entry["output"])
         self.stp.load(entry.get("stp"))

@@ -1,0 +1,114 @@
+"""The NetworkBuilder as a learner uses it in JupyterLab (Chromium, Playwright): two populations and a projection
+typed into the forms and added with the buttons, the diagram showing them, a live run streaming its raster, and
+the exported code.  The notebook is written into the server's temporary root, never into notebooks/."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+SETUP = "import json\nimport brainlab as bl\nbl.plotting.setup_notebook()"
+
+
+def wait_until(condition: Callable[[], Any], timeout_s: float, what: str | Callable[[], str]) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
+        time.sleep(0.25)
+
+
+@pytest.mark.browser
+def test_builder_forms_diagram_run_and_export_in_the_page(lab_page):
+    lab_page.open_notebook(lab_page.server.write_notebook("builder.ipynb", [
+        SETUP, "b = bl.widgets.NetworkBuilder(duration=2000.0)\nb",
+    ]))
+    lab_page.run_all_cells()
+    lab_page.wait_until_done()
+    assert not lab_page.error_outputs(), lab_page.error_outputs()
+    page = lab_page.page
+    page.locator(".bl-pop-name input").wait_for(state="visible", timeout=60_000)
+
+    def kernel(expr: str) -> Any:
+        return json.loads(lab_page.kernel_eval(f"print(json.dumps({expr}))"))
+
+    def type_into(css: str, text: str) -> None:
+        box = page.locator(f"{css} input").first
+        box.fill(text)
+        box.press("Tab")
+
+    # two populations, typed in and added with the button; neurons that fire on their own (V_rest above V_th)
+    def new_part() -> None:
+        """Click *new* and wait until the kernel has emptied the forms (the page then shows their defaults)."""
+        page.locator(".bl-new").click()
+        wait_until(lambda: kernel("[b._selected, b.controls['pop.name'].value]")[0] is None
+                   and kernel("b.controls['select'].value") == "", 30, "the forms to be emptied")
+        time.sleep(0.5)
+
+    for name, size in (("E", "80"), ("I", "20")):
+        new_part()
+        type_into(".bl-pop-name", name)
+        page.locator(".bl-pop-model select").select_option("LIF")
+        type_into(".bl-pop-size", size)
+        type_into(".bl-pop-V-rest", "-45")
+        form = "[b.controls['pop.name'].value, b.controls['pop.size'].value, b.controls['pop.V_rest'].value]"
+        wait_until(lambda n=name, s=size: kernel(form) == [n, int(s), -45.0], 30,
+                   lambda n=name: f"the population form of {n} to reach the kernel (it shows {kernel(form)})")
+        page.locator(".bl-add-population").click()
+        wait_until(lambda n=name: n in kernel("sorted(b.build().populations())"), 30, f"population {name} added")
+
+    # a wrong size is shown beside the field, and the add button builds nothing
+    new_part()
+    type_into(".bl-pop-size", "-5")
+    error = page.locator(".bl-pop-size-error")
+    wait_until(lambda: "size must be positive" in error.inner_text(), 30, "the size error beside the field")
+    page.locator(".bl-add-population").click()
+    time.sleep(1.0)
+    assert kernel("sorted(b.build().populations())") == ["E", "I"]
+
+    # a projection E -> I
+    page.locator(".lm-TabBar-tab", has_text="projection").click()
+    page.locator(".bl-proj-pre select").select_option("E")
+    page.locator(".bl-proj-post select").select_option("I")
+    type_into(".bl-proj-rule-prob", "0.2")
+    page.locator(".bl-proj-output select").select_option("CUBA")
+    type_into(".bl-proj-weight", "2")
+    wait_until(lambda: kernel("[b.controls['proj.pre'].value, b.controls['proj.post'].value, "
+                              "b.controls['proj.rule.prob'].value, b.controls['proj.weight'].value]")
+               == ["E", "I", 0.2, 2.0], 30, "the projection form to reach the kernel")
+    page.locator(".bl-add-projection").click()
+    wait_until(lambda: kernel("sorted(b.build().projections())") == ["EI"], 30, "projection EI added")
+    assert kernel("[float(b.build().EI.weight.value), b.network_dict()['projections'][0]['conn']['prob']]") \
+        == [2.0, 0.2]
+
+    # the diagram in the page shows the two populations and the projection
+    diagram = ".jp-OutputArea-output svg.bl-network"
+    for node in ("E", "I"):
+        page.locator(f'{diagram} g.bl-node[data-id="{node}"]').wait_for(state="attached", timeout=30_000)
+    page.locator(f'{diagram} g.bl-edge[data-id="EI"][data-pre="E"][data-post="I"]').wait_for(state="attached",
+                                                                                             timeout=30_000)
+
+    # run: a live raster whose kernel-side source gets rows, and whose page figure gets them too
+    page.locator(".bl-run").click()
+    rows = wait_until(lambda: kernel("0 if b.live is None else len(b.live.sources['raster'].data['t'])"), 60,
+                      "rows in the live raster's source")
+    assert rows > 0
+    source = kernel("b.live.sources['raster'].id")
+    wait_until(lambda: (cols := lab_page.bokeh_columns(source)) is not None and len(cols["t"]) > 0, 60,
+               "the raster's spikes in the page")
+
+    # export: the code box shows the code that builds the network
+    page.locator(".bl-export-code").click()
+    code_box = page.locator(".bl-code textarea")
+    wait_until(lambda: "bl.Network(" in code_box.input_value(), 30, "the exported code in the code box")
+    assert "bl.Projection(E, I" in code_box.input_value()
+    errors = kernel("[str(e) for e in b.errors]")  # only the refused add, which the status line showed
+    assert len(errors) == 1 and "size must be positive" in errors[0], errors
+    lab_page.assert_no_browser_errors()
