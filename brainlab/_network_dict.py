@@ -64,12 +64,43 @@ _INPUT_MODULES = ("PoissonInput", "OUNoise")
 # ------------------------------------------------------------------------------------------------------------
 
 
+def _short32(values: np.ndarray) -> np.ndarray:
+    """Float32 values as the float64 numbers nearest to their shortest decimals (``0.6``, not
+    ``0.6000000238418579``), vectorised: the fewest significant digits (at most 9) that read back to the same
+    float32."""
+    x32 = np.asarray(values, dtype=np.float32)
+    x = x32.astype(np.float64)
+    out = x.copy()
+    todo = np.isfinite(x) & (x != 0)
+    if not todo.any():
+        return out
+    xs, ref = x[todo], x32[todo]
+    mag = np.floor(np.log10(np.abs(xs)))
+    best = xs.copy()
+    done = np.zeros(xs.shape, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for digits in range(1, 10):
+            e = digits - 1 - mag
+            scale = 10.0 ** np.abs(e)
+            cand = np.where(e >= 0, np.round(xs * scale) / scale, np.round(xs / scale) * scale)
+            ok = ~done & (cand.astype(np.float32) == ref)
+            best[ok] = cand[ok]
+            done |= ok
+            if done.all():
+                break
+    # powers of ten beyond 1e22 are inexact in float64, so the quotient above may miss the nearest double
+    far = np.abs(mag) > 13
+    best[far] = [float(str(v)) for v in ref[far]]
+    out[todo] = best
+    return out
+
+
 def _scalar(x: Any, dtype: Any) -> Any:
     if np.issubdtype(dtype, np.bool_):
         return bool(x)
     if np.issubdtype(dtype, np.integer):
         return int(x)
-    value = float(str(np.float32(x))) if dtype == np.float32 else float(x)
+    value = float(_short32(np.asarray([x]))[0]) if dtype == np.float32 else float(x)
     if not math.isfinite(value):
         return "inf" if value > 0 else "-inf" if value < 0 else "nan"
     return value
@@ -92,7 +123,7 @@ def plain(value: Any, *, collapse: bool = True) -> Any:
     if arr.ndim == 0 or (collapse and arr.size and np.all(arr == arr.flat[0])):
         return _scalar(arr.flat[0] if arr.size else arr, arr.dtype)
     if arr.dtype == np.float32:
-        return np.vectorize(lambda v: _scalar(v, np.float32), otypes=[object])(arr).tolist()
+        arr = _short32(arr)
     out = arr.tolist()
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
         out = np.vectorize(lambda v: _scalar(v, arr.dtype), otypes=[object])(arr).tolist()

@@ -329,3 +329,15 @@ def test_to_dict_refuses_a_population_it_cannot_describe():
     with pytest.raises(ValueError, match=r"Network\.to_dict: 'clock' is a Clock, a population that to_dict cannot "
                                          r"describe"):
         bl.Network(clock=Clock()).to_dict()
+
+
+def test_float32_values_are_written_as_numpy_s_shortest_decimals():
+    from brainlab._network_dict import plain
+
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(20000) * 10.0 ** rng.integers(-44, 38, 20000)).astype(np.float32)
+    x = np.concatenate([x[np.isfinite(x)], np.array([0.0, -0.0, 0.6, 1e-45, 3.4028235e38], np.float32)])
+    out = plain(x)
+    assert out == [float(str(v)) for v in x]  # numpy's shortest round-trip form of each float32
+    assert np.array_equal(np.asarray(out, dtype=np.float32), x)
+    assert plain(np.array([np.inf, -np.inf, 1.0], np.float32)) == ["inf", "-inf", 1.0]
