@@ -384,15 +384,95 @@ def browser_live_coba4k() -> dict[str, Any]:
                                           f"{max(loads):.1f}) on {os.cpu_count()} CPUs"}
 
 
-MEASUREMENTS: list[Callable[[], dict[str, Any]]] = [explorer_hh_slider, peer_interact_runner, peer_interact_numpy,
-                                                      live_coba4k, browser_live_coba4k]
+# A PhasePlanePanel in the page: from a key press on its I_ext slider to the animation frame after BokehJS has
+# applied the recomputed nullcline (the press reaches the kernel as a widget message, the kernel recomputes and
+# sends the new sources, the page applies them and paints).
+PHASE_PRESSES = 15
+PHASE_PAGE_TARGET_MS = 250.0
+_PHASE_SYSTEMS = {
+    "FHN": ("bl.neurons.FHN(1)", "{'v': (-2.5, 2.5), 'w': (-1.0, 2.5)}", "{}"),
+    "Morris-Lecar": ("bl.neurons.MorrisLecar.from_preset('type_I', 1)", "{'V': (-70.0, 50.0), 'w': (-0.05, 0.6)}",
+                     "{'I_ext': 30.0}"),
+}
+_PHASE_WATCH = """(id) => {
+    for (const doc of (window.Bokeh && window.Bokeh.documents) || []) {
+        const src = doc.get_model_by_id(id);
+        if (src == null) continue;
+        const w = window.__blPaint = {painted: []};
+        src.properties.data.change.connect(() => requestAnimationFrame(() =>
+            w.painted.push(performance.timeOrigin + performance.now())));
+        return true;
+    }
+    return false;
+}"""
+
+
+def browser_phase_plane() -> list[dict[str, Any]]:
+    """PhasePlanePanel (FHN, Morris-Lecar) in JupyterLab + Chromium: slider key press -> nullcline drawn."""
+    import _browser
+
+    rows = []
+    for name, (system, window, values) in _PHASE_SYSTEMS.items():
+        load = os.getloadavg()[0]
+        cells = ["import json\nimport brainlab as bl\nbl.plotting.setup_notebook()",
+                 f"pp = bl.widgets.PhasePlanePanel({system}, {window}, values={values})\npp"]
+        with _browser.lab_page() as lab:
+            lab.open_notebook(lab.server.write_notebook("bench_phase.ipynb", cells))
+            lab.run_all_cells()
+            lab.wait_until_done()
+            errors = lab.error_outputs()
+            assert not errors, "the benchmark notebook raised:\n" + "\n".join(errors)
+            source = json.loads(lab.kernel_eval("print(json.dumps(pp.sources[f'nullcline_{pp.names[0]}'].id))"))
+            deadline = time.monotonic() + 60
+            while not lab.page.evaluate(_PHASE_WATCH, source):
+                assert time.monotonic() < deadline, "the phase plane's nullcline source never reached the page"
+                time.sleep(0.25)
+            slider = lab.page.locator(".widget-hslider", has=lab.page.locator(".widget-label", has_text="I_ext"))
+            slider.locator(".noUi-handle").focus()
+            latencies = []
+            for k in range(PHASE_PRESSES + 2):  # the first two warm the page's and the kernel's paths
+                n = lab.page.evaluate("() => window.__blPaint.painted.length")
+                t0 = lab.page.evaluate("() => performance.timeOrigin + performance.now()")
+                lab.page.keyboard.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
+                lab.page.wait_for_function(f"() => window.__blPaint.painted.length > {n}", timeout=30_000)
+                time.sleep(0.3)  # one change at a time: the measured path is not a coalesced burst
+                painted = lab.page.evaluate("() => window.__blPaint.painted")
+                if k >= 2:
+                    latencies.append((painted[n] - t0) / 1000.0)
+            problems = list(lab.problems)
+        assert not problems, f"browser errors: {problems}"
+        rows.append({"name": f"PhasePlanePanel ({name}), in Chromium", "what": "I_ext key press -> nullcline drawn",
+                     **_stats(latencies), "target_ms": PHASE_PAGE_TARGET_MS,
+                     "load": f"{load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"})
+    return rows
+
+
+def phase_plane_kernel() -> list[dict[str, Any]]:
+    """PhasePlanePanel kernel-side latencies (benchmarks/_bench_phase.py)."""
+    import _bench_phase
+
+    return _bench_phase.cases()
+
+
+def bifurcation_kernel() -> list[dict[str, Any]]:
+    """BifurcationPanel / DynamicsExplorer latencies (benchmarks/_bench_bifurcation.py)."""
+    import _bench_bifurcation
+
+    return _bench_bifurcation.cases()
+
+
+MEASUREMENTS: list[Callable[[], Any]] = [explorer_hh_slider, peer_interact_runner, peer_interact_numpy,
+                                         live_coba4k, browser_live_coba4k, phase_plane_kernel,
+                                         browser_phase_plane, bifurcation_kernel]
 
 
 # -- report ----------------------------------------------------------------------------------------------------
 def _table(rows: list[dict[str, Any]]) -> str:
-    head = "| panel | change | n | median (ms) | p95 (ms) | min (ms) |\n|---|---|---|---|---|---|\n"
+    head = ("| panel | change | n | median (ms) | p95 (ms) | min (ms) | target (ms) |\n"
+            "|---|---|---|---|---|---|---|\n")
     return head + "".join(f"| {r['name']} | {r['what']} | {r['n']} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | "
-                          f"{r['min_ms']:.1f} |\n" for r in rows)
+                          f"{r['min_ms']:.1f} | {'<= %g' % r['target_ms'] if r.get('target_ms') else '-'} |\n"
+                          for r in rows)
 
 
 def main(names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -407,14 +487,15 @@ def main(names: list[str] | None = None) -> list[dict[str, Any]]:
     for m in chosen:
         t0 = time.perf_counter()
         try:
-            row = m()
-        except BrowserMissing as exc:  # its row, if any, is kept from the last run
+            got = m()
+        except BrowserMissing as exc:  # its rows, if any, are kept from the last run
             print(f"{m.__name__}: skipped, no browser here: {exc}", flush=True)
             continue
-        row["function"] = m.__name__
-        rows.append(row)
-        print(f"{m.__name__}: median {row['median_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        for row in got if isinstance(got, list) else [got]:
+            row["function"] = m.__name__
+            rows.append(row)
+            print(f"{m.__name__}: {row['name']}, {row['what']}: median {row['median_ms']:.1f} ms, p95 "
+                  f"{row['p95_ms']:.1f} ms ({time.perf_counter() - t0:.0f} s)", flush=True)
     if names:  # one measurement rerun: the other rows are kept from the last full run
         try:
             old = json.loads((HERE / "widgets.json").read_text())["rows"]
