@@ -413,3 +413,27 @@ def test_a_slice_of_a_function_needs_the_held_values():
     panel.controls["z"].value = -0.25
     assert np.allclose(panel.fixed_points[0].x, [-0.25, -0.25])
     panel.close()
+
+
+def test_a_model_class_is_taken_as_one_neuron_and_other_objects_are_refused():
+    panel = PhasePlanePanel(bl.neurons.FHN, FHN_WINDOW)
+    ref = PhasePlane(bl.neurons.FHN(1), FHN_WINDOW).fixed_points()
+    assert np.allclose(panel.fixed_points[0].x, ref[0].x)
+    panel.close()
+    with pytest.raises(TypeError, match=r"PhasePlanePanel: system expected a function .* got int"):
+        PhasePlanePanel(42, FHN_WINDOW)
+
+
+def test_duration_change_reintegrates_and_the_readout_gives_the_cycle_period():
+    panel = PhasePlanePanel(bl.neurons.FHN(1), FHN_WINDOW, values={"I_ext": 0.5}, duration=50.0)
+    panel.click(1.0, 0.0)
+    assert panel.trajectories[-1].t[-1] == pytest.approx(50.0)
+    panel.controls["duration"].value = 80.0
+    assert panel.trajectories[-1].t[-1] == pytest.approx(80.0)
+    assert len(panel.sources["trajectory"].data["t"]) == len(panel.trajectories[-1].t)
+    panel.controls["limit_cycle"].value = True
+    assert f"period {panel.cycle.period:.4g} ms" in panel.readout.value
+    panel.set_params(I_ext=0.0)  # a stable focus only: no unstable point to start the search from
+    assert "limit cycle: " in panel.readout.value and "no start given" in panel.readout.value
+    assert len(panel.sources["limit_cycle"].data["x"]) == 0 and not panel.errors
+    panel.close()

@@ -102,8 +102,15 @@ class PhasePlanePanel(AbstractPanel):
                  fixed: Mapping[str, float] | None = None, bounds: Mapping[str, tuple[float, float]] | None = None,
                  duration: float = 200.0, field: str = "arrows", density: int = 21, resolution: int = 161,
                  title: str | None = None):
+        from .._model import AbstractModel
+
+        if isinstance(system, type) and issubclass(system, AbstractModel):
+            system = system(1)  # a model class, as NeuronExplorer takes it: one neuron with the defaults
         self._source = system
-        sys_ = as_system(system)
+        try:
+            sys_ = as_system(system)
+        except TypeError as exc:
+            raise TypeError(str(exc).replace("as_system:", "PhasePlanePanel: system", 1)) from None
         super().__init__(title or f"{sys_.name} phase plane")
         self.system = sys_
         if values is not None and not isinstance(values, Mapping):
@@ -154,6 +161,7 @@ class PhasePlanePanel(AbstractPanel):
         for name in self._held_names:
             self.on_change(self.controls[name], lambda _v: self._held_changed(), name)
         self.on_change(self.controls["field"], lambda _v: self._request(), "field")
+        self.on_change(self.controls["duration"], lambda _v: self._reintegrate(), "duration")
         self.on_click(self.controls["clear"], self.clear, "clear")
         self.on_change(self.controls["separatrices"], lambda _v: self._request(), "separatrices")
         self.on_change(self.controls["limit_cycle"], lambda _v: self._request(), "limit cycle")
@@ -444,6 +452,11 @@ class PhasePlanePanel(AbstractPanel):
         states = np.concatenate([back.states[::-1], fwd.states[1:]])
         return Trajectory(self.names, t, states, f"backward: {back.message}; forward: {fwd.message}")
 
+    def _reintegrate(self) -> None:
+        """The clicked trajectories again, from their starts, at the current parameters and duration."""
+        self.trajectories = [self._integrate(p, d) for p, d in self._starts]
+        self._draw_trajectories()
+
     def _draw_trajectories(self) -> None:
         s = self.sources
         if self.dim == 2:
@@ -505,12 +518,11 @@ class PhasePlanePanel(AbstractPanel):
         s["fixed_points"].data = fixed_point_columns(fps)
         self._draw_spans()
         if self._starts:
-            self.trajectories = [self._integrate(p, d) for p, d in self._starts]
-            self._draw_trajectories()
+            self._reintegrate()
         self._draw_separatrices()
         self._draw_cycle()
         self.last_update_ms = 1000 * (time.perf_counter() - t0)
-        self.readout.value = _describe(fps, self.names)
+        self.readout.value = _describe(fps, self.names) + _describe_cycle(self.cycle, self._cycle_message)
         self.set_status(", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
                         + f": redrawn in {self.last_update_ms:.0f} ms", "ok")
 
@@ -536,11 +548,12 @@ class PhasePlanePanel(AbstractPanel):
         s = self.sources
         on = self.dim == 2 and bool(self.controls["limit_cycle"].value)
         self.cycle = None
+        self._cycle_message = ""
         if on:
             try:
                 self.cycle = self.plane.limit_cycle()
-            except ValueError as exc:  # no unstable fixed point to start from
-                self.readout.value = html.escape(str(exc))
+            except ValueError as exc:  # no unstable fixed point to start from: said in the readout
+                self._cycle_message = str(exc)
         if self.cycle is not None and self.cycle.found:
             pts = np.concatenate([self.cycle.states, self.cycle.states[:1]])
             s["limit_cycle"].data = {"x": pts[:, 0], "y": pts[:, 1]}
@@ -610,3 +623,14 @@ def _describe(fps: Any, names: tuple[str, ...]) -> str:
                         for e in fp.eigenvalues)
         rows.append(f"<b>{html.escape(fp.kind)}</b> at {html.escape(where)} (eigenvalues {eig} /ms)")
     return f"{len(fps)} fixed point{'s' * (len(fps) != 1)}: " + "; ".join(rows)
+
+
+def _describe_cycle(cycle: Any, message: str) -> str:
+    if message:
+        return f"<br>limit cycle: {html.escape(message)}"
+    if cycle is None:
+        return ""
+    if not cycle.found:
+        return f"<br>no limit cycle found: {html.escape(cycle.message)}"
+    return (f"<br><b>{'stable' if cycle.stable else 'unstable'} limit cycle</b>: period {cycle.period:.4g} ms "
+            f"({1000 / cycle.period:.4g} Hz)")
