@@ -30,6 +30,17 @@ Reported: frames per second that reach the page against those the kernel pushed 
 between frames in the page (the table's row), and the delay from the kernel's push to the page.  Skipped, with a
 line saying why, where Chromium, Playwright or JupyterLab is missing.
 
+PhasePlanePanel (FHN; Morris-Lecar type I at I = 30 µA/cm²), kernel side (``benchmarks/_bench_phase.py``): a
+parameter change until the vector field, nullclines and fixed points are in the sources (target <= 50 ms), and a
+click until the 200 ms Morris-Lecar trajectory is (target <= 100 ms).  In Chromium: from a key press on the
+panel's I_ext slider in the page to the animation frame after BokehJS applied the recomputed nullcline (the press
+travels to the kernel as a widget message, the kernel recomputes, the page applies and paints; target <= 250 ms),
+one press at a time, 15 presses after 2 warm-ups.
+
+BifurcationPanel (``benchmarks/_bench_bifurcation.py``): the HH diagram (equilibria over I_ext in [0, 200]
+µA/cm² with the cycles from the first Hopf point) built after compilation (target <= 5 s), and a click on it,
+alone and with a linked PhasePlanePanel redrawn at the clicked value (target <= 100 ms).
+
 Run: ``.venv/bin/python benchmarks/widgets.py`` (about a minute); one measurement alone:
 ``.venv/bin/python benchmarks/widgets.py live_coba4k`` (its row replaces the old one in the results); the
 browser one: ``.venv/bin/python benchmarks/widgets.py browser_live_coba4k``.
