@@ -4,6 +4,10 @@ running loop that stays responsive, the exported code reproduces the map, and ba
 
 import asyncio
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -261,3 +265,23 @@ def test_a_constant_input_and_a_log_axis():
     assert ex.controls["amplitude"].value == 300.0 and ex.rate == panel.values[1, 1]
     assert "inputs={'LIF': 300.0}" in panel.code()
     panel.close()
+
+
+def test_the_sets_are_spread_over_several_devices():
+    code = textwrap.dedent(
+        """
+        import jax, numpy as np, brainlab as bl
+        assert len(jax.devices()) == 4, jax.devices()
+        panel = bl.widgets.SweepPanel(bl.neurons.LIF(1), x=('I_ext', [200., 300., 400., 500.]),
+                                      y=('tau', [5., 10., 20.]), duration=100.)
+        print('DEVICES', panel.devices, 'VALUES', panel.values.tolist())
+        """
+    )
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    devices, values = out.stdout.split("DEVICES", 1)[1].split("VALUES")
+    assert int(devices) == 4
+    single = bl.sweep(bl.neurons.LIF(1), bl.param_grid(tau=[5.0, 10.0, 20.0], I_ext=[200.0, 300.0, 400.0, 500.0]),
+                      100.0).rates()
+    np.testing.assert_array_equal(np.array(eval(values)).ravel(), single)

@@ -67,7 +67,9 @@ class SweepPanel(AbstractPanel):
 
     Attributes: ``values`` (the measure, shape ``[len(y), len(x)]``: rows are y), ``x_values``, ``y_values`` (the
     grid of the next run; :meth:`data` holds the shown one), ``results`` (one RunResult per set, x fastest),
-    ``progress`` (an ``IntProgress``, percent), ``explorer``, ``point_result``, ``selected`` (``(i, j)``).
+    ``progress`` (an ``IntProgress``, percent), ``explorer``, ``point_result``, ``selected`` (``(i, j)``),
+    ``devices`` (over how many devices the last sweep's sets were spread: all of ``jax.devices()`` when their
+    number divides the set count, as for :func:`brainlab.sweep`).
 
     Example:
         >>> import brainlab as bl
@@ -110,6 +112,7 @@ class SweepPanel(AbstractPanel):
         super().__init__(title or f"sweep of {self.target.name} over {self.x_name} and {self.y_name}")
 
         self.results: list[Any] | None = None
+        self.devices = 1
         self.values: np.ndarray | None = None
         self.explorer: Any = None
         self.point_result: Any = None
@@ -274,11 +277,13 @@ class SweepPanel(AbstractPanel):
         if self._plan is not plan:
             return
         self._plan = None
+        self.devices = plan.devices
         self.results = plan.results()
         self._ran = spec
         self._show_values()
         self.progress.value, self.progress.description = 100, "100 %"
-        self.set_status(f"{plan.n_sets} parameter sets of {plan.duration:g} ms in one batch: "
+        on = f" on {plan.devices} devices" if plan.devices > 1 else ""
+        self.set_status(f"{plan.n_sets} parameter sets of {plan.duration:g} ms in one batch{on}: "
                         f"{time.perf_counter() - spec['t0']:.2f} s; a click on the map opens a point", "ok")
 
     def stop(self, quiet: bool = False) -> None:

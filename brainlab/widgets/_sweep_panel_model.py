@@ -245,7 +245,8 @@ def v_monitors(member: Any, name: str, kind: str) -> tuple[dict[str, Any], list[
 
 class GridRun:
     r"""One batched run of every parameter set of a grid, chunk by chunk (``step()``), as :func:`brainlab.sweep`
-    runs it in one call: the same copies, stacked, one vmapped program; ``fraction`` tells how far it is."""
+    runs it in one call: the same copies, stacked, one vmapped program, the sets spread over every device when
+    their number divides the set count (``devices``); ``fraction`` tells how far it is."""
 
     def __init__(self, target: SweepTarget, sets: list[dict[str, float]], duration: float, *, inputs: Any,
                  dt: float | None, monitors: Mapping[str, Any], every: float | None, v_means: list[str] = ()):
@@ -257,6 +258,7 @@ class GridRun:
         nets = [m if isinstance(m, Network) else Network(**{getattr(m, "name", None) or type(m).__name__: m})
                 for m in members]
         batch = be.stack_modules(nets)
+        self.devices = _shard(batch, len(sets))
         monitors = dict(monitors)
         states = batch.states()
         for pop in v_means:  # per-step means, inside the vmapped step: one number per set and step
@@ -286,6 +288,22 @@ class GridRun:
     def results(self) -> list[Any]:
         """One :class:`~brainlab.RunResult` per set."""
         return list(self.it.result())
+
+
+def _shard(batch: Any, n_sets: int) -> int:
+    """Place the stacked States' sets across ``jax.devices()`` (as ``bl.sweep`` does) when there are several and
+    their number divides ``n_sets``; returns the number of devices used."""
+    import jax
+
+    devices = jax.devices()
+    if len(devices) < 2 or n_sets % len(devices):
+        return 1
+    mesh = jax.sharding.Mesh(np.array(devices), ("sets",))
+    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("sets"))
+    for s in batch.states().values():
+        s._value = jax.device_put(s._value, spec)
+        s._init = jax.device_put(s._init, spec)
+    return len(devices)
 
 
 def fmt(v: float) -> str:
