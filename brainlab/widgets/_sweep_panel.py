@@ -296,9 +296,9 @@ class SweepPanel(AbstractPanel):
         self._plan = None
 
     async def wait(self) -> None:
-        """Wait until the sweep in progress has ended."""
-        task = self._task
-        if task is not None:
+        """Wait until the sweep in progress has ended (and one started meanwhile, by *run*, too)."""
+        while self._task is not None and not self._task.done():
+            task = self._task
             try:
                 await asyncio.shield(task)
             except asyncio.CancelledError:
