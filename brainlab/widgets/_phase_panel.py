@@ -26,22 +26,14 @@ from ..analysis import PhasePlane, as_system
 from ..plotting.phase_plane import fixed_point_columns
 from ._controls import parameter_slider, place
 from ._panel import AbstractPanel
-from ._phase_panel_draw import (
-    arrow_segments,
-    declared,
-    declared_units,
-    held_slider,
-    nan_join,
-    plain_slider,
-    streamlines,
-    system_code,
-)
+from ._phase_panel_draw import (arrow_segments, declared, declared_units, held_slider, nan_join, plain_slider,
+                                streamlines)
+from ._phase_panel_view import _current_bounds, _describe, _describe_cycle, build_figures, panel_code
 
 __all__ = ["PhasePlanePanel"]
 
 _OWN = ("field", "direction", "duration", "separatrices", "limit_cycle", "clear")
 _MAX_TRAJECTORIES = 12
-_NULL_COLOURS = ("#d62728", "#1f77b4")
 
 
 class PhasePlanePanel(AbstractPanel):
@@ -217,77 +209,7 @@ class PhasePlanePanel(AbstractPanel):
         self.readout = W.HTML()
 
     def _build_figures(self) -> None:
-        from bokeh import events
-        from bokeh.models import ColumnDataSource, HoverTool, Range1d, Span
-        from bokeh.plotting import figure
-
-        empty = {"x": np.zeros(0), "y": np.zeros(0)}
-        s = self.sources
-        x0, y0 = self.names[0], self.names[-1]
-        (a, b) = self._window[x0]
-        tools = "pan,wheel_zoom,box_zoom,reset,save"
-        if self.dim == 2:
-            plane = figure(width=520, height=460, x_range=Range1d(a, b), y_range=Range1d(*self._window[y0]),
-                           x_axis_label=x0, y_axis_label=y0, tools=tools, title="click to start a trajectory")
-        else:
-            plane = figure(width=520, height=400, x_range=Range1d(a, b), x_axis_label=x0,
-                           y_axis_label=f"d{x0}/dt", tools=tools, title="click to start a trajectory")
-            s["field"] = ColumnDataSource(empty)
-            plane.line("x", "y", source=s["field"], color="#444444", line_width=2, legend_label=f"d{x0}/dt")
-            plane.add_layout(Span(location=0.0, dimension="width", line_color="#999999"))
-        s["arrows"] = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": [], "color": []})
-        self._arrows = plane.segment("x0", "y0", "x1", "y1", source=s["arrows"], line_color="color",
-                                     line_alpha=0.75)
-        s["streamlines"] = ColumnDataSource(empty)
-        self._stream = plane.line("x", "y", source=s["streamlines"], color="#7f7f7f", line_alpha=0.8)
-        for i, name in enumerate(self.names if self.dim == 2 else ()):
-            s[f"nullcline_{name}"] = ColumnDataSource(empty)
-            plane.line("x", "y", source=s[f"nullcline_{name}"], color=_NULL_COLOURS[i], line_width=2.5,
-                       legend_label=f"d{name}/dt = 0")
-        s["stable_manifolds"] = ColumnDataSource(empty)
-        s["unstable_manifolds"] = ColumnDataSource(empty)
-        plane.line("x", "y", source=s["stable_manifolds"], color="#8c564b", line_width=2, line_dash="dashed")
-        plane.line("x", "y", source=s["unstable_manifolds"], color="#17becf", line_width=2)
-        s["limit_cycle"] = ColumnDataSource(empty)
-        plane.line("x", "y", source=s["limit_cycle"], color="#9467bd", line_width=3)
-        s["shown_cycle"] = ColumnDataSource(empty)
-        plane.line("x", "y", source=s["shown_cycle"], color="#9467bd", line_width=2, line_dash="dotdash")
-        s["trajectories"] = ColumnDataSource(empty)
-        plane.line("x", "y", source=s["trajectories"], color="#ff7f0e", line_width=2)
-        s["starts"] = ColumnDataSource(empty)
-        plane.scatter("x", "y", source=s["starts"], size=6, color="#ff7f0e")
-        s["fixed_points"] = ColumnDataSource({k: [] for k in ("x", "y", "kind", "eig", "fill", "marker")})
-        fp = plane.scatter("x", "y", source=s["fixed_points"], marker={"field": "marker"}, size=13,
-                           fill_color={"field": "fill"}, line_color="black", line_width=1.5)
-        tips = [("", "@kind"), (x0, "@x{0.0000}")] + ([(y0, "@y{0.0000}")] if self.dim == 2 else [])
-        plane.add_tools(HoverTool(renderers=[fp], tooltips=tips + [("eigenvalues (1/ms)", "@eig")]))
-        s["marker"] = ColumnDataSource(empty)
-        plane.scatter("x", "y", source=s["marker"], marker="x", size=16, line_width=3, color="black")
-        self.threshold_span = self.reset_span = None
-        if self.system.reset is not None and self.system.reset[0] in self.names:
-            dim = "height" if self.system.reset[0] == x0 else "width"
-            self.threshold_span = Span(location=np.nan, dimension=dim, line_color="#d62728", line_dash="dashed",
-                                       line_width=2)
-            self.reset_span = Span(location=np.nan, dimension=dim, line_color="#1f77b4", line_dash="dotted",
-                                   line_width=2)
-            plane.add_layout(self.threshold_span)
-            plane.add_layout(self.reset_span)
-        plane.legend.location = "top_left"
-        plane.legend.label_text_font_size = "8pt"
-        plane.legend.background_fill_alpha = 0.6
-        plane.on_event(events.Tap, self._on_tap)
-        s["trajectory"] = ColumnDataSource({"t": np.zeros(0), **{n: np.zeros(0) for n in self.names}})
-        self.figures["plane"] = plane
-        units = declared_units(self._source)
-        shared = None
-        for i, name in enumerate(self.names):
-            label = f"{name} ({units[name]})" if units.get(name) else name
-            fig = figure(width=420, height=220 if self.dim == 2 else 300, x_axis_label="t (ms)",
-                         y_axis_label=label, title="last trajectory" if i == 0 else "",
-                         tools="pan,box_zoom,wheel_zoom,reset,save", **({"x_range": shared} if shared else {}))
-            shared = fig.x_range
-            fig.line("t", name, source=s["trajectory"], color=_NULL_COLOURS[i], line_width=2)
-            self.figures[f"series_{name}"] = fig
+        build_figures(self)
 
     def _build_layout(self) -> W.Widget:
         from bokeh.layouts import column, row
@@ -570,67 +492,5 @@ class PhasePlanePanel(AbstractPanel):
     def code(self) -> str:
         """The Python that recomputes this view with ``bl.analysis.PhasePlane`` and its plotting functions;
         ``fixed_points`` holds the fixed points shown, ``fig`` the figure."""
-        lines, ref, base = system_code(self._source, self.system)
-        now = self.plane.params
-        changed = {k: v for k, v in now.items() if k not in base or v != base[k]}
-        held = {n: float(self.controls[n].value) for n in self._held_names}
-        out = ["import numpy as np", "import jax.numpy as jnp", "import brainlab as bl", "", *lines, ""]
-        args = [ref, f"variables={self._window!r}"]
-        if changed:
-            args.append(f"params={changed!r}")
-        if held:
-            args.append(f"fixed={held!r}")
-        args.append(f"resolution={self._resolution}")
-        out.append(f"pp = bl.analysis.PhasePlane({', '.join(args)})")
-        fwd = [p.tolist() for p, d in self._starts if d in ("forward", "both")]
-        back = [p.tolist() for p, d in self._starts if d in ("backward", "both")]
-        duration = float(self.controls["duration"].value)
-        sep = self.dim == 2 and bool(self.controls["separatrices"].value)
-        lc = self.dim == 2 and bool(self.controls["limit_cycle"].value)
-        out.append(f"portrait = pp.portrait(separatrices={sep}, limit_cycle={lc}, trajectories={fwd!r}, "
-                   f"duration={duration!r})")
-        out.append("fixed_points = portrait.fixed_points")
-        out.append("fig = portrait.plot()")
-        if back:
-            out.append(f"for tr in pp.trajectories({back!r}, {duration!r}, backward=True):")
-            out.append("    bl.plotting.phase_plane.plot_trajectory(tr, fig)")
-        if self.system.reset is not None and self.threshold_span is not None:
-            out.append(f"# {self.system.note}")
-        out.append("print(fixed_points)")
-        return "\n".join(out) + "\n"
+        return panel_code(self)
 
-
-def _current_bounds(cls: type, p: Any, value: float) -> tuple[float, float] | None:
-    """Slider bounds for a model's ``I_ext``: from -a to 2a around the explorer's default current ``a`` (the
-    current that makes the library's model fire), within the admissible range."""
-    try:
-        from ._explorer_inputs import model_defaults
-
-        amp = abs(float(model_defaults(cls)[0]))
-    except Exception:
-        return None
-    lo, hi = max(p.range[0], min(-amp, value)), min(p.range[1], max(2 * amp, value))
-    return (lo, hi) if amp > 0 and lo < hi else None
-
-
-def _describe(fps: Any, names: tuple[str, ...]) -> str:
-    if not len(fps):
-        return "no fixed point in the window"
-    rows = []
-    for fp in fps:
-        where = ", ".join(f"{n} = {v:.4g}" for n, v in fp.state.items())
-        eig = ", ".join(f"{e.real:.3g}{e.imag:+.3g}j" if abs(e.imag) > 0 else f"{e.real:.3g}"
-                        for e in fp.eigenvalues)
-        rows.append(f"<b>{html.escape(fp.kind)}</b> at {html.escape(where)} (eigenvalues {eig} /ms)")
-    return f"{len(fps)} fixed point{'s' * (len(fps) != 1)}: " + "; ".join(rows)
-
-
-def _describe_cycle(cycle: Any, message: str) -> str:
-    if message:
-        return f"<br>limit cycle: {html.escape(message)}"
-    if cycle is None:
-        return ""
-    if not cycle.found:
-        return f"<br>no limit cycle found: {html.escape(cycle.message)}"
-    return (f"<br><b>{'stable' if cycle.stable else 'unstable'} limit cycle</b>: period {cycle.period:.4g} ms "
-            f"({1000 / cycle.period:.4g} Hz)")
