@@ -204,108 +204,115 @@ def _header(d: Any) -> None:
         _fail("dtype", f"expected 'float32' or 'float64', got {d['dtype']!r}.")
 
 
-def _plan(d: Any) -> dict[str, Any]:
-    """Check ``d`` and return the constructors: ``{path: (kind, entry, factory)}`` in build order."""
-    import brainlab as bl
+def _plan_population(entry: dict, where: str, path: str) -> Any:
     import brainlab.inputs as binputs
 
     from .neurons import AbstractNeuron
+
+    extra = {name: getattr(binputs, name) for name in _INPUT_POPULATIONS}
+    cls = _model_class(entry, where, "brainlab.neurons", AbstractNeuron, extra)
+    size = _field(entry, "size", where, (int, list), '"size": 100')
+    size = tuple(size) if isinstance(size, list) else size
+    name = entry.get("name", path.rsplit(".", 1)[-1])
+    source = cls.__module__.startswith("brainlab.inputs")
+    if source and cls.__name__ == "SpikeTimes":
+        times = _field(entry, "times", where, list, '"times": [1.0, 2.5]')
+        indices = entry.get("indices")
+        return lambda objs: cls(size, np.asarray(times, dtype=float),
+                                None if indices is None else np.asarray(indices, dtype=np.int64), name=name)
+    params = _params(entry, where, cls)
+    kwargs: dict[str, Any] = {"name": name}
+    if source:  # PoissonSpikes
+        kwargs["seed"] = entry.get("seed")
+    else:
+        if "method" in entry:
+            kwargs["method"] = entry["method"]
+        if entry.get("spike_dtype", "bool") not in ("bool", "float"):
+            _fail(f"{where}.spike_dtype", f"expected 'bool' or 'float', got {entry['spike_dtype']!r}.")
+        if entry.get("spike_dtype") == "float":
+            kwargs["spike_dtype"] = float
+        if entry.get("surrogate") is not None:
+            kwargs["surrogate"] = _surrogate(entry["surrogate"], f"{where}.surrogate")
+    return lambda objs: cls(size, **kwargs, **params)
+
+
+def _population_ref(entry: dict, where: str, role: str, pops: set) -> str:
+    ref = _field(entry, role, where, str, f'"{role}": "E"')
+    if ref not in pops:
+        _fail(f"{where}.{role}", f"{ref!r} is not a population of this description; use one of {sorted(pops)}.")
+    return ref
+
+
+def _plan_input(entry: dict, where: str, path: str, pops: set) -> Any:
+    import brainlab.inputs as binputs
+
     from .outputs import AbstractOutput
     from .synapses import AbstractSynapse
 
+    model = _field(entry, "model", where, str, '"model": "PoissonInput"')
+    if model not in _INPUT_MODULES:
+        _fail(f"{where}.model", f"unknown input module {model!r}.{_suggest(model, list(_INPUT_MODULES))}")
+    post = _population_ref(entry, where, "post", pops)
+    cls = getattr(binputs, model)
+    params = _params(entry, where, cls)
+    kwargs: dict[str, Any] = {"seed": entry.get("seed"), "name": entry.get("name", path.rsplit(".", 1)[-1])}
+    parts = {}
+    if model == "PoissonInput":
+        kwargs["n_inputs"] = _field(entry, "n_inputs", where, int, '"n_inputs": 100')
+        for key in ("rate_hz", "weight"):
+            if key not in params:
+                _fail(f"{where}.params", f"the parameter {key!r} is missing; add it, e.g. \"{key}\": 1.0.")
+        for key, package, base in (("synapse", "brainlab.synapses", AbstractSynapse),
+                                   ("output", "brainlab.outputs", AbstractOutput)):
+            if entry.get(key) is not None:
+                parts[key] = _component(entry[key], f"{where}.{key}", package, base,
+                                        stp=False if key == "synapse" else None)
+    return lambda objs: cls(objs[post], **kwargs, **{k: make() for k, make in parts.items()}, **params)
+
+
+def _plan_projection(entry: dict, where: str, path: str, pops: set) -> Any:
+    from ._projection import Projection
+    from .outputs import AbstractOutput
+    from .synapses import AbstractSynapse
+
+    pre, post = (_population_ref(entry, where, role, pops) for role in ("pre", "post"))
+    for key, example in (("conn", '{"rule": "FixedProb", "prob": 0.1, "seed": 0}'),
+                         ("synapse", '{"model": "Expon", "params": {}}'), ("output", '{"model": "CUBA", "params": {}}'),
+                         ("weight", "0.5 (or one value per synapse)")):
+        if key not in entry:
+            _fail(where, f'the field "{key}" is missing; add it, e.g. "{key}": {example}.')
+    conn = _conn(entry["conn"], f"{where}.conn")
+    syn = _component(entry["synapse"], f"{where}.synapse", "brainlab.synapses", AbstractSynapse, stp=False)
+    out = _component(entry["output"], f"{where}.output", "brainlab.outputs", AbstractOutput)
+    stp = None if entry.get("stp") is None else _component(entry["stp"], f"{where}.stp", "brainlab.synapses",
+                                                            AbstractSynapse, stp=True)
+    for key in ("weight", "delay"):
+        value = entry.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, list))):
+            _fail(f"{where}.{key}", f"expected a number or a list of numbers, got {value!r:.60}.", TypeError)
+    kwargs = {"weight": _array(entry["weight"]), "delay": _array(entry.get("delay")),
+              "backend": entry.get("backend", "auto"), "onthefly": bool(entry.get("onthefly", False)),
+              "name": entry.get("name", path.rsplit(".", 1)[-1])}
+    if entry.get("dt") is not None:
+        kwargs["dt"] = entry["dt"]
+    return lambda objs: Projection(objs[pre], objs[post], conn(), syn(), out(), stp=None if stp is None else stp(),
+                                   **kwargs)
+
+
+def _plan(d: Any) -> dict[str, Any]:
+    """Check ``d`` and return the constructors ``{path: (kind, make(objs))}`` in build order."""
     _header(d)
     seen: set = set()
     plan: dict[str, Any] = {}
-    for k, entry in enumerate(_list(d, "populations", required=True)):
-        where = f"populations[{k}]"
-        path = _path(entry, where, seen)
-        where = f"{where} ({path!r})"
-        extra = {name: getattr(binputs, name) for name in _INPUT_POPULATIONS}
-        cls = _model_class(entry, where, "brainlab.neurons", AbstractNeuron, extra)
-        size = _field(entry, "size", where, (int, list), '"size": 100')
-        size = tuple(size) if isinstance(size, list) else size
-        name = entry.get("name", path.rsplit(".", 1)[-1])
-        if cls.__name__ == "SpikeTimes" and cls.__module__.startswith("brainlab.inputs"):
-            times = _field(entry, "times", where, list, '"times": [1.0, 2.5]')
-            indices = entry.get("indices")
-            plan[path] = ("population", entry, lambda objs, c=cls, s=size, t=times, i=indices, n=name: c(
-                s, np.asarray(t, dtype=float), None if i is None else np.asarray(i, dtype=np.int64), name=n))
-            continue
-        params = _params(entry, where, cls)
-        kwargs: dict[str, Any] = {"name": name}
-        if cls.__name__ == "PoissonSpikes" and cls.__module__.startswith("brainlab.inputs"):
-            kwargs["seed"] = entry.get("seed")
-        else:
-            if "method" in entry:
-                kwargs["method"] = entry["method"]
-            if entry.get("spike_dtype", "bool") not in ("bool", "float"):
-                _fail(f"{where}.spike_dtype", f"expected 'bool' or 'float', got {entry['spike_dtype']!r}.")
-            if entry.get("spike_dtype") == "float":
-                kwargs["spike_dtype"] = float
-            if entry.get("surrogate") is not None:
-                kwargs["surrogate"] = _surrogate(entry["surrogate"], f"{where}.surrogate")
-        plan[path] = ("population", entry, lambda objs, c=cls, s=size, kw=kwargs, p=params: c(s, **kw, **p))
-    pops = set(plan)
-    for k, entry in enumerate(_list(d, "inputs")):
-        where = f"inputs[{k}]"
-        path = _path(entry, where, seen)
-        where = f"{where} ({path!r})"
-        model = _field(entry, "model", where, str, '"model": "PoissonInput"')
-        if model not in _INPUT_MODULES:
-            _fail(f"{where}.model", f"unknown input module {model!r}.{_suggest(model, list(_INPUT_MODULES))}")
-        post = _field(entry, "post", where, str, '"post": "E"')
-        if post not in pops:
-            _fail(f"{where}.post", f"{post!r} is not a population of this description; use one of {sorted(pops)}.")
-        cls = getattr(binputs, model)
-        params = _params(entry, where, cls)
-        kwargs = {"seed": entry.get("seed"), "name": entry.get("name", path.rsplit(".", 1)[-1])}
-        if model == "PoissonInput":
-            kwargs["n_inputs"] = _field(entry, "n_inputs", where, int, '"n_inputs": 100')
-            for key in ("rate_hz", "weight"):
-                if key not in params:
-                    _fail(f"{where}.params", f"the parameter {key!r} is missing; add it, e.g. \"{key}\": 1.0.")
-            for key, package, base in (("synapse", "brainlab.synapses", AbstractSynapse),
-                                       ("output", "brainlab.outputs", AbstractOutput)):
-                if entry.get(key) is not None:
-                    kwargs[key] = _component(entry[key], f"{where}.{key}", package, base, stp=False if
-                                             key == "synapse" else None)
-        plan[path] = ("input", entry, lambda objs, c=cls, kw=kwargs, p=params, post=post: c(
-            objs[post], **{k: (v() if callable(v) else v) for k, v in kw.items()}, **p))
-    for k, entry in enumerate(_list(d, "projections")):
-        where = f"projections[{k}]"
-        path = _path(entry, where, seen)
-        where = f"{where} ({path!r})"
-        ends = []
-        for role in ("pre", "post"):
-            ref = _field(entry, role, where, str, f'"{role}": "E"')
-            if ref not in pops:
-                _fail(f"{where}.{role}", f"{ref!r} is not a population of this description; use one of "
-                      f"{sorted(pops)}.")
-            ends.append(ref)
-        conn = _conn(entry.get("conn") if "conn" in entry else _fail(where, 'the field "conn" is missing; add it, '
-                                                                     'e.g. "conn": {"rule": "FixedProb", "prob": 0.1}'),
-                     f"{where}.conn")
-        for key in ("synapse", "output"):
-            if key not in entry:
-                _fail(where, f'the field "{key}" is missing; add it, e.g. "{key}": {{"model": '
-                      f'"{"Expon" if key == "synapse" else "CUBA"}", "params": {{}}}}.')
-        syn = _component(entry["synapse"], f"{where}.synapse", "brainlab.synapses", AbstractSynapse, stp=False)
-        out = _component(entry["output"], f"{where}.output", "brainlab.outputs", AbstractOutput)
-        stp = None if entry.get("stp") is None else _component(entry["stp"], f"{where}.stp", "brainlab.synapses",
-                                                                AbstractSynapse, stp=True)
-        for key in ("weight", "delay"):
-            value = entry.get(key)
-            if key == "weight" and "weight" not in entry:
-                _fail(where, 'the field "weight" is missing; add it, e.g. "weight": 0.5 (or one value per synapse).')
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, list))):
-                _fail(f"{where}.{key}", f"expected a number or a list of numbers, got {value!r:.60}.", TypeError)
-        kwargs = {"weight": _array(entry["weight"]), "delay": _array(entry.get("delay")),
-                  "backend": entry.get("backend", "auto"), "onthefly": bool(entry.get("onthefly", False)),
-                  "name": entry.get("name", path.rsplit(".", 1)[-1])}
-        if entry.get("dt") is not None:
-            kwargs["dt"] = entry["dt"]
-        plan[path] = ("projection", entry, lambda objs, e=ends, c=conn, s=syn, o=out, st=stp, kw=kwargs: (
-            bl.Projection(objs[e[0]], objs[e[1]], c(), s(), o(), stp=None if st is None else st(), **kw)))
+    for kind, key in (("population", "populations"), ("input", "inputs"), ("projection", "projections")):
+        pops = {p for p, (k, _) in plan.items() if k == "population"}
+        for k, entry in enumerate(_list(d, key, required=key == "populations")):
+            path = _path(entry, f"{key}[{k}]", seen)
+            where = f"{key}[{k}] ({path!r})"
+            make = (_plan_population(entry, where, path) if kind == "population" else
+                    _plan_input(entry, where, path, pops) if kind == "input" else
+                    _plan_projection(entry, where, path, pops))
+            plan[path] = (kind, make)
     initial = d.get("initial", {})
     if not isinstance(initial, dict):
         _fail("initial", 'expected a dict {state path: value} such as {"E.V": [-60.0, -55.0]}, got '
@@ -344,7 +351,7 @@ def build(d: Any) -> Any:
     plan = _plan(d)
     with be.precision(d.get("dtype", "float32")):
         objs: dict[str, Any] = {}
-        for path, (kind, _entry, make) in plan.items():
+        for path, (kind, make) in plan.items():
             objs[path] = _wrap(f"{kind} {path!r}", lambda: make(objs))
         net = bl.Network()
         for path in d.get("order") or list(plan):
