@@ -1,4 +1,5 @@
-r"""Ready-made networks: the excitatory-inhibitory benchmarks of Brette et al. (2007).
+r"""Ready-made networks: the excitatory-inhibitory benchmarks of Brette et al. (2007), and Wang's (2002) decision
+circuit.
 
 Each builder returns a :class:`~brainlab.Network` with two populations, ``E`` (80 % of the neurons) and ``I``
 (20 %), and four projections named *pre* then *post*: ``EE`` (E → E), ``EI`` (E → I), ``IE`` (I → E) and ``II``
@@ -10,6 +11,9 @@ average by default, whatever ``n``); the weights are not rescaled with ``n``.
 :func:`cuba`   LIF neurons, current-based exponential synapses (benchmark 2)
 :func:`cobahh` Traub-Miles Hodgkin-Huxley neurons, conductance-based exponential synapses (benchmark 3)
 ============== =================================================================================================
+
+:func:`decision_making` builds a different kind of network: the two-choice attractor circuit of Wang (2002), with
+selective, nonselective and inhibitory populations and AMPA, NMDA and GABA_A synapses.
 
 The same ``seed`` gives the same network: the connectivity and the initial state are drawn from it, and
 ``net.reset()`` (or ``Runner.reset()``) restores that drawn initial state.  Every parameter is a State, so
@@ -34,7 +38,7 @@ import numpy as np
 from . import engine as be
 from ._network import Network
 
-__all__ = ["coba", "cuba", "cobahh"]
+__all__ = ["coba", "cuba", "cobahh", "decision_making"]
 
 _BACKENDS = (None, "auto", "numba", "jax", "dense")
 _DTYPES = {None: None, "float32": "float32", "float64": "float64", 32: "float32", 64: "float64"}
@@ -387,3 +391,139 @@ def cobahh(n: int = 4000, *, p: float | None = None, seed: int = 0, backend: str
                   synapse=_exc_inh(bl.synapses.Expon(tau=5.0), bl.synapses.Expon(tau=10.0)),
                   output=_exc_inh(lambda: bl.outputs.COBA(E=0.0), lambda: bl.outputs.COBA(E=-80.0)),
                   weight=_exc_inh(6.0, 67.0), initial=_cobahh_initial)
+
+
+def decision_making(n: int = 500, *, coherence: float = 0.0, mu0: float = 40.0, w_plus: float = 1.7,
+                    f: float = 0.15, seed: int = 0) -> Network:
+    r"""Wang's (2002) spiking attractor network for a two-choice task, at a reduced size.
+
+    ``n`` LIF neurons, 80 % excitatory and 20 % inhibitory (``I``); the excitatory ones form two selective pools
+    ``A`` and ``B`` (a fraction ``f`` of them each), which receive the stimulus, and a nonselective pool ``N``.
+    Every pair of neurons is connected (all-to-all, no self-connections).  Each neuron obeys
+
+    .. math::
+
+        C_m \frac{dV}{dt} = -g_L (V - V_L) - I_\text{AMPA,ext} - I_\text{AMPA} - I_\text{NMDA} - I_\text{GABA},
+
+    with threshold -50 mV, reset -55 mV, refractory 2 ms (E) or 1 ms (I), :math:`V_L = -70` mV.  AMPA and GABA_A
+    conductances jump by the weight at each spike and decay with 2 ms and 5 ms (``bl.synapses.Expon``); the NMDA
+    gating of each presynaptic neuron saturates,
+    :math:`ds/dt = -s/\tau_\text{NMDA} + \alpha T(t) (1 - s)` with a transmitter pulse :math:`T` of 2 ms per
+    spike (``bl.synapses.NMDA`` with :math:`\alpha = 0.5` /ms, :math:`\beta = 1/100` /ms), and its current is
+    blocked by magnesium (``bl.outputs.MgBlock``, 1 mM).  Every neuron receives 800 external Poisson inputs at
+    3 Hz (2.4 kHz) through AMPA synapses; pool ``A`` (``B``) receives, in addition, one Poisson stimulus train at
+    :math:`\mu_0 (1 + c'/100)` (:math:`\mu_0 (1 - c'/100)`) Hz.  Synapses between neurons of the same selective
+    pool are scaled by :math:`w_+`, those from the other selective pool and from ``N`` onto a selective pool by
+    :math:`w_- = 1 - f (w_+ - 1)/(1 - f)`; all others by 1.
+
+    ====================================== ============================== =============================
+    :math:`C_m`, :math:`g_L`               0.5 nF, 25 nS (E)              0.2 nF, 20 nS (I)
+    external AMPA (per input spike)        2.1 nS (E)                     1.62 nS (I)
+    recurrent AMPA, NMDA                   0.05, 0.165 nS (onto E)        0.04, 0.13 nS (onto I)
+    GABA_A                                 1.3 nS (onto E)                1.0 nS (onto I)
+    reversal potentials                    0 mV (AMPA, NMDA)              -70 mV (GABA_A)
+    ====================================== ============================== =============================
+
+    These are Wang's values for his 2000-neuron network; here the recurrent conductances are multiplied by
+    :math:`1600/N_E` (from E) and :math:`400/N_I` (from I), so that each neuron gets the same mean recurrent input
+    from fewer, stronger synapses.  The LIF neurons take :math:`\tau = C_m/g_L` and :math:`R = 1/g_L` (GΩ), so
+    conductances are in nS and currents in pA.
+
+    Args:
+        n: the number of neurons (at least 50; the default 500 has 60 neurons in each selective pool).
+        coherence: :math:`c'` in % (-100 to 100; positive favours pool ``A``).
+        mu0: the stimulus rate :math:`\mu_0` (Hz; 0 for no stimulus).  The stimulus rates are the parameters
+            ``net.stim_A.rate_hz`` and ``net.stim_B.rate_hz``: set them between runs to switch the stimulus.
+        w_plus: :math:`w_+`, the potentiation within a selective pool (1.7 in Wang 2002).
+        f: the fraction of excitatory neurons in each selective pool (0.15).
+        seed: draws the initial potentials (uniform in [-60, -50] mV) and seeds the Poisson inputs.
+
+    Returns:
+        A :class:`~brainlab.Network` with populations ``A``, ``B``, ``N``, ``I`` (``bl.neurons.LIF``), the
+        projections ``{pre}{post}_AMPA`` and ``{pre}{post}_NMDA`` from each excitatory pool and ``I{post}`` from
+        the inhibitory one (``AB_NMDA`` is A → B), and the Poisson inputs ``bg_{pool}``, ``stim_A``, ``stim_B``.
+
+    Example:
+        >>> import brainlab as bl
+        >>> net = bl.networks.decision_making(100, coherence=51.2)
+        >>> net.A.num, net.B.num, net.N.num, net.I.num
+        (12, 12, 56, 20)
+        >>> float(net.stim_A.rate_hz.value.max()), float(net.stim_B.rate_hz.value.max())   # Hz: 40 (1 ± 0.512)
+        (60.48, 19.52)
+        >>> round(float(net.AA_NMDA.weight.value.max()), 3)    # nS: 0.165 x 1600/80 x w+ (1.7)
+        5.61
+
+    Limits: the NMDA rise is a 2 ms square pulse instead of Wang's 2 ms exponential (the same saturation per
+    spike, :math:`1 - e^{-1}`), and the external input of a neuron is one binomial draw per step.  Fewer neurons
+    mean larger fluctuations: at n = 500 the spontaneous state (E about 2 Hz, I about 8 Hz) and a winner-take-all
+    choice at high coherence appear as in the full network, but at low coherence the choice comes later (often
+    after more than 2 s) than in Wang's 2000 neurons.  Each run costs about :math:`n^2` synaptic operations per
+    spike step (all-to-all).
+
+    Reference: Wang XJ (2002) Probabilistic decision making by slow reverberation in cortical circuits. Neuron
+    36:955-968; Brunel N, Wang XJ (2001) J Comput Neurosci 11:63-85 (the neuron and synapse models).
+    """
+    import brainlab as bl
+
+    who = "decision_making"
+    n = _check_n(who, n)
+    if n < 50:
+        raise ValueError(f"{who}: n must be at least 50 (pools of at least 6 neurons), got {n}.")
+    for name, value, lo, hi in (("coherence", coherence, -100.0, 100.0), ("mu0", mu0, 0.0, 1000.0),
+                                ("w_plus", w_plus, 1.0, 10.0), ("f", f, 0.01, 0.45)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError(f"{who}: {name} must be a number in [{lo:g}, {hi:g}], got {value!r}.")
+    seed = _check_seed(who, seed)
+    n_e = int(round(0.8 * n))
+    n_i = n - n_e
+    n_sel = int(round(f * n_e))
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(7, dtype=np.uint32)]
+
+    def lif(size: int, name: str, excitatory: bool) -> Any:
+        return bl.neurons.LIF(size, name=name, tau=20.0 if excitatory else 10.0, R=0.04 if excitatory else 0.05,
+                              V_rest=-70.0, V_th=-50.0, V_reset=-55.0, t_ref=2.0 if excitatory else 1.0)
+
+    pops = {"A": lif(n_sel, "A", True), "B": lif(n_sel, "B", True), "N": lif(n_e - 2 * n_sel, "N", True),
+            "I": lif(n_i, "I", False)}
+    from_e, from_i = 1600.0 / n_e, 400.0 / n_i
+    g = {"AMPA": {"E": 0.05 * from_e, "I": 0.04 * from_e}, "NMDA": {"E": 0.165 * from_e, "I": 0.13 * from_e},
+         "GABA": {"E": 1.3 * from_i, "I": 1.0 * from_i}, "ext": {"E": 2.1, "I": 1.62}}
+    w_minus = 1.0 - f * (w_plus - 1.0) / (1.0 - f)
+
+    def structure(pre: str, post: str) -> float:
+        if post in ("N", "I"):
+            return 1.0
+        return w_plus if pre == post else w_minus  # onto a selective pool: itself, the other pool, N
+
+    parts: dict[str, Any] = dict(pops)
+    for pre in "ABN":
+        for post in "ABNI":
+            kind = "I" if post == "I" else "E"
+            conn = bl.conn.AllToAll(include_self=pre != post)
+            w = structure(pre, post)
+            parts[f"{pre}{post}_AMPA"] = bl.Projection(
+                pops[pre], pops[post], conn, bl.synapses.Expon(tau=2.0), bl.outputs.COBA(E=0.0),
+                weight=g["AMPA"][kind] * w, name=f"{pre}{post}_AMPA")
+            parts[f"{pre}{post}_NMDA"] = bl.Projection(
+                pops[pre], pops[post], conn, bl.synapses.NMDA(alpha=0.5, beta=0.01, T_max=1.0, T_dur=2.0),
+                bl.outputs.MgBlock(E=0.0, cc_Mg=1.0), weight=g["NMDA"][kind] * w, name=f"{pre}{post}_NMDA")
+    for post in "ABNI":
+        kind = "I" if post == "I" else "E"
+        parts[f"I{post}"] = bl.Projection(
+            pops["I"], pops[post], bl.conn.AllToAll(include_self=post != "I"), bl.synapses.Expon(tau=5.0),
+            bl.outputs.COBA(E=-70.0), weight=g["GABA"][kind], name=f"I{post}")
+    for k, post in enumerate("ABNI"):
+        kind = "I" if post == "I" else "E"
+        parts[f"bg_{post}"] = bl.inputs.PoissonInput(
+            pops[post], 800, 3.0, g["ext"][kind], synapse=bl.synapses.Expon(tau=2.0), output=bl.outputs.COBA(E=0.0),
+            seed=seeds[k], name=f"bg_{post}")
+    for k, (post, sign) in enumerate((("A", 1.0), ("B", -1.0))):
+        parts[f"stim_{post}"] = bl.inputs.PoissonInput(
+            pops[post], 1, mu0 * (1.0 + sign * coherence / 100.0), g["ext"]["E"], synapse=bl.synapses.Expon(tau=2.0),
+            output=bl.outputs.COBA(E=0.0), seed=seeds[4 + k], name=f"stim_{post}")
+    net = Network(**parts)
+    rng = np.random.default_rng(seeds[6])
+    states = net.states()
+    for name, pop in pops.items():  # what reset() restores
+        states[f"{name}.V"].set_initial(rng.uniform(-60.0, -50.0, pop.num).astype(states[f"{name}.V"].dtype))
+    return net
