@@ -341,3 +341,19 @@ def test_float32_values_are_written_as_numpy_s_shortest_decimals():
     assert out == [float(str(v)) for v in x]  # numpy's shortest round-trip form of each float32
     assert np.array_equal(np.asarray(out, dtype=np.float32), x)
     assert plain(np.array([np.inf, -np.inf, 1.0], np.float32)) == ["inf", "-inf", 1.0]
+
+
+def test_code_survives_awkward_names():
+    A = bl.neurons.LIF(3, name="A")
+    net = bl.Network()
+    net.add("lambda", A)  # a keyword: not usable as a keyword argument
+    net.add("bl", bl.neurons.LIF(2))  # would shadow the module
+    sub = bl.Network()
+    sub.add("net", bl.neurons.LIF(2, name="x"))  # would shadow the result variable
+    net.add("sub", sub)
+    net.add("P", bl.Projection(A, sub.net, bl.conn.AllToAll(), bl.synapses.Expon(), bl.outputs.CUBA(), weight=1.0))
+    code = network_code(net)
+    assert "net = bl.Network(**{'lambda': lambda_, 'bl': bl_, 'sub': sub, 'P': P})" in code
+    ns: dict = {}
+    exec(code, ns)
+    assert ns["net"].to_dict() == net.to_dict() == bl.Network.from_dict(net.to_dict()).to_dict()
