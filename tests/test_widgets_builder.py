@@ -199,12 +199,17 @@ def test_exported_code_rebuilds_the_network_and_its_spikes(name):
     c["load_template"].click()
     assert not b.errors, b.errors
     c["run.duration"].value = 30.0
-    ns: dict = {}
-    exec(b.code(), ns)
-    net = b.build()
-    assert ns["net"].to_dict() == net.to_dict()
-    res = bl.Runner(net, progress=False).run(30.0)
-    assert len(res.spikes) > 0 and _same_spikes(ns["res"], res)
+    for edited in (False, True):
+        if edited:  # the description's own code, initial values included (before: the template's one call)
+            b.edit("EE", weight=float(b.network_dict()["projections"][0]["weight"]) * 1.1)
+        code = b.code()
+        assert ("bl.networks." in code) == (name in ("COBA", "CUBA", "COBAHH") and not edited)
+        ns: dict = {}
+        exec(code, ns)
+        net = b.build()
+        assert ns["net"].to_dict() == net.to_dict()
+        res = bl.Runner(net, progress=False).run(30.0)
+        assert len(res.spikes) > 0 and _same_spikes(ns["res"], res)
     b.close()
 
 
@@ -284,4 +289,10 @@ def test_code_driven_edits_and_errors():
     assert b.network_dict()["populations"] == []
     with pytest.raises(TypeError, match="must be a bl.Network"):
         NetworkBuilder(42)
+    with pytest.raises(ValueError, match="unknown template 'coba'"):
+        NetworkBuilder("coba")
+    b.close()
+    b = NetworkBuilder("CUBA", template_size=100, seed=4)
+    assert b.build().to_dict() == bl.networks.cuba(100, seed=4).to_dict()
+    assert "net = bl.networks.cuba(100, seed=4)" in b.code()
     b.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._builder_export import TEMPLATES, builder_code, template, write_notebook
+from ._builder_export import TEMPLATES, builder_code, template, template_code, write_notebook
 from ._builder_fields import css_class
 from ._builder_forms import InputForm, PopulationForm, ProjectionForm, neuron_classes
 from ._builder_ops import BuilderOps
@@ -52,7 +52,9 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
     :meth:`edit`, :meth:`delete`, :meth:`undo`, :meth:`redo`, :meth:`build`, :meth:`network_dict`, :meth:`run`.
 
     Args:
-        net: a network to start from (``bl.networks.coba(1000)``), its description (a dict), or ``None`` (empty).
+        net: a network to start from (``bl.networks.coba(1000)``), its description (a dict), a template name
+            (``'COBA'``: ``bl.networks.coba(template_size, seed=seed)``; its exported code is that one call until
+            the network is changed), or ``None`` (empty).
         duration: simulated ms per live run (and of the exported run).
         template_size: the number of neurons of a loaded template.
         seed: the seed of a loaded template.
@@ -79,15 +81,19 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         from .._network import Network
 
         super().__init__("network builder")
+        self._known_code: list[tuple[dict[str, Any], str]] = []  # descriptions one library call builds
         if net is None:
             desc = empty()
+        elif isinstance(net, str):
+            desc = self._template_desc(net, template_size, seed)
         elif isinstance(net, dict):
             desc = net
         elif isinstance(net, Network):
             desc = net.to_dict()
         else:
             raise TypeError(f"NetworkBuilder: net must be a bl.Network (e.g. bl.networks.coba(1000)), its "
-                            f"description (net.to_dict()) or None, got {type(net).__name__}.")
+                            f"description (net.to_dict()), a template name ({', '.join(map(repr, TEMPLATES))}) or "
+                            f"None, got {type(net).__name__}.")
         self.net = Network.from_dict(desc)  # the network of the current description (refuses a bad one)
         self.history = History(desc)
         self.live: Any = None
@@ -96,7 +102,8 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         c = self.controls
 
         # top bar: templates, undo, redo
-        c["template"] = W.Dropdown(options=list(TEMPLATES), value="empty", description="template",
+        c["template"] = W.Dropdown(options=list(TEMPLATES), value=net if isinstance(net, str) else "empty",
+                                   description="template",
                                    layout=W.Layout(width="330px"))
         c["template.n"] = W.IntText(value=int(template_size), description="neurons", layout=W.Layout(width="160px"),
                                     style={"description_width": "60px"})
@@ -117,7 +124,7 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         for kind in _TABS:
             c[f"add_{kind}"] = W.Button(description=f"add {kind}", icon="plus", button_style="success",
                                         layout=W.Layout(width="150px"))
-            c[f"update_{kind}"] = W.Button(description=f"update {kind}", icon="check", layout=W.Layout(width="150px"))
+            c[f"update_{kind}"] = W.Button(description=f"update {kind}", icon="check", layout=W.Layout(width="175px"))
             self.on_click(c[f"add_{kind}"], lambda k=kind: self._form_add(k), f"add {kind}")
             self.on_click(c[f"update_{kind}"], lambda k=kind: self._form_update(k), f"update {kind}")
         self.form_errors = {k: W.HTML() for k in _TABS}
@@ -219,9 +226,16 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         kind, entry = self._form_entry(tab)
         self._put(kind, entry, self._selected, f"updated {kind} {entry['path']}", tab)
 
+    def _template_desc(self, name: str, n: int, seed: int) -> dict[str, Any]:
+        desc = template(name, n, seed)
+        code = template_code(name, n, seed)
+        if code is not None:
+            self._known_code.append((desc, code))
+        return desc
+
     def _load_template(self) -> None:
         name = self.controls["template"].value
-        desc = template(name, self.controls["template.n"].value, self.controls["template.seed"].value)
+        desc = self._template_desc(name, self.controls["template.n"].value, self.controls["template.seed"].value)
         self._commit(desc, f"loaded template {name}")
 
     # -- after a change --------------------------------------------------------------------------------------
@@ -275,7 +289,9 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
             duration, changes = live.t, list(live.changes)
         else:
             duration, changes = float(self.controls["run.duration"].value), []
-        return builder_code(self.history.current, duration, changes, self._monitors())
+        desc = self.history.current
+        build = next((code for known, code in reversed(self._known_code) if known == desc), None)
+        return builder_code(desc, duration, changes, self._monitors(), build)
 
     def show_code(self) -> str:
         """Show :meth:`code` in the code box and as a code output (*insert as a new cell* in JupyterLab)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMPLATES", "template", "run_code", "builder_code", "write_notebook"]
+__all__ = ["TEMPLATES", "template", "template_code", "run_code", "builder_code", "write_notebook"]
 
 
 def _poisson_ei(n: int, seed: int) -> Any:
@@ -61,6 +61,9 @@ TEMPLATES: dict[str, Callable[[int, int], Any] | None] = {
 }
 
 
+_BENCHMARKS = {"COBA": "coba", "CUBA": "cuba", "COBAHH": "cobahh"}
+
+
 def template(name: str, n: int = 1000, seed: int = 0) -> dict[str, Any]:
     """The description of template ``name`` (see :data:`TEMPLATES`) with ``n`` neurons."""
     from ._builder_state import empty
@@ -69,6 +72,13 @@ def template(name: str, n: int = 1000, seed: int = 0) -> dict[str, Any]:
         raise ValueError(f"NetworkBuilder: unknown template {name!r}; templates: {', '.join(map(repr, TEMPLATES))}.")
     make = TEMPLATES[name]
     return empty() if make is None else make(n, seed).to_dict()
+
+
+def template_code(name: str, n: int, seed: int) -> str | None:
+    """The one call that builds template ``name`` (``bl.networks.coba(n, seed=seed)``), or ``None`` for a template
+    that no library function builds."""
+    fn = _BENCHMARKS.get(name)
+    return None if fn is None else f"import brainlab as bl\n\nnet = bl.networks.{fn}({int(n)}, seed={int(seed)})\n"
 
 
 def run_code(duration: float, changes: Sequence[tuple[float, str, float]] = (),
@@ -85,11 +95,12 @@ def run_code(duration: float, changes: Sequence[tuple[float, str, float]] = (),
 
 
 def builder_code(desc: dict[str, Any], duration: float, changes: Sequence[tuple[float, str, float]] = (),
-                 monitors: dict[str, tuple[str, list[int]]] | None = None) -> str:
-    """Python that builds the network of ``desc`` as ``net`` and runs it as configured (the result is ``res``)."""
+                 monitors: dict[str, tuple[str, list[int]]] | None = None, build: str | None = None) -> str:
+    """Python that builds the network of ``desc`` as ``net`` and runs it as configured (the result is ``res``);
+    ``build``: the code that builds it, when shorter than the description's (a template's one call)."""
     from .._network_code import network_code
 
-    build = network_code(desc).rstrip("\n")
+    build = (build or network_code(desc)).rstrip("\n")
     return f"{build}\n\n{run_code(duration, changes, monitors)}"
 
 
