@@ -189,12 +189,15 @@ def _edge_label(e: dict) -> tuple[str, str]:
     rule = _rule_label(e.get("rule"))
     first = f"{e['name']}: {rule}" if rule else e["name"]
     weight = e.get("weight") or {}
+    models = "\u2192".join(e[k]["model"] for k in ("synapse", "output") if e.get(k))
     parts = [] if weight.get("value") is None and weight.get("min") is None else [f"w={_amount(weight)}"]
+    if models:
+        parts.insert(0, models)
     if e.get("delay"):
         parts.append(f"d={_amount(e['delay'])}")
     if e.get("stp"):
         parts.append(e["stp"]["model"])
-    return first, ", ".join(parts)
+    return first, " ".join(parts[:2]) + "".join(", " + x for x in parts[2:])
 
 
 def _label(x: float, y: float, lines: tuple[str, str], colour: str) -> str:
