@@ -318,6 +318,7 @@ def test_integrate_and_fire_planes_show_threshold_and_reset():
     lif.close()
     iz = PhasePlanePanel(bl.neurons.Izhikevich(1), {"V": (-80.0, 40.0), "u": (-20.0, 10.0)})
     assert iz.threshold_span.location == 30.0 and iz.reset_span.location == -65.0
+    assert "dashed red: V_peak (spike), dotted blue: c" in iz.figures["plane"].title.text
     adex = PhasePlanePanel(bl.neurons.AdEx(1), {"V": (-80.0, 0.0), "w": (-100.0, 400.0)})
     assert adex.threshold_span.location == 20.0 and adex.reset_span.location == -70.6
     iz.close(), adex.close()

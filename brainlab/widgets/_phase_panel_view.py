@@ -54,9 +54,9 @@ def build_figures(panel: Any) -> None:
     s["shown_cycle"] = ColumnDataSource(empty)
     plane.line("x", "y", source=s["shown_cycle"], color="#9467bd", line_width=2, line_dash="dotdash")
     s["trajectories"] = ColumnDataSource(empty)
-    plane.line("x", "y", source=s["trajectories"], color="#ff7f0e", line_width=2)
+    plane.line("x", "y", source=s["trajectories"], color="#111111", line_width=2, line_alpha=0.85)
     s["starts"] = ColumnDataSource(empty)
-    plane.scatter("x", "y", source=s["starts"], size=6, color="#ff7f0e")
+    plane.scatter("x", "y", source=s["starts"], size=6, color="#111111")
     s["fixed_points"] = ColumnDataSource({k: [] for k in ("x", "y", "kind", "eig", "fill", "marker")})
     fp = plane.scatter("x", "y", source=s["fixed_points"], marker={"field": "marker"}, size=13,
                        fill_color={"field": "fill"}, line_color="black", line_width=1.5)
@@ -73,6 +73,10 @@ def build_figures(panel: Any) -> None:
                                line_width=2)
         plane.add_layout(panel.threshold_span)
         plane.add_layout(panel.reset_span)
+        var, thr, _value = panel.system.reset
+        reset = "V_reset" if "V_reset" in panel.system.param_names else "c"
+        plane.title.text = (f"click to start a trajectory; dashed red: {thr} (spike), dotted blue: {reset} "
+                            f"({var} after a spike)")
     plane.legend.location = "top_left"
     plane.legend.label_text_font_size = "8pt"
     plane.legend.background_fill_alpha = 0.6
