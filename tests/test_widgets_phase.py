@@ -284,7 +284,9 @@ def test_hh_slice_with_held_variables():
     assert set(panel.controls) >= {"m", "h", "I_ext"}
     assert panel.controls["m"].value == pytest.approx(float(np.ravel(init["m"])[0]))
     assert 0.0 <= panel.controls["h"].min < 0.01 and 0.99 < panel.controls["h"].max <= 1.0  # a gate: [0, 1]
+    traces = panel.system.trace_count
     panel.controls["h"].value = 0.3
+    assert panel.system.trace_count == traces  # a new slice of the same system: the compiled code is shared
     ref = PhasePlane(bl.neurons.HH(1), {"V": (-80.0, 40.0), "n": (0.0, 1.0)},
                      fixed={"m": panel.controls["m"].value, "h": 0.3}, resolution=161).fixed_points()
     assert len(panel.fixed_points) == len(ref) >= 1
