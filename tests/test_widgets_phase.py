@@ -440,3 +440,18 @@ def test_duration_change_reintegrates_and_the_readout_gives_the_cycle_period():
     assert "limit cycle: " in panel.readout.value and "no start given" in panel.readout.value
     assert len(panel.sources["limit_cycle"].data["x"]) == 0 and not panel.errors
     panel.close()
+
+
+def test_a_system_and_plain_keyword_sliders():
+    system = bl.analysis.as_system(fhn)
+    panel = PhasePlanePanel(system, {"v": (-3.0, 3.0), "w": (-2.0, 3.0)}, params=["I", "tau"],
+                            bounds={"I": (-1.0, 2.0)})
+    ref = PhasePlane(fhn, {"v": (-3.0, 3.0), "w": (-2.0, 3.0)}).fixed_points()
+    assert np.allclose(panel.fixed_points[0].x, ref[0].x)
+    assert (panel.controls["I"].min, panel.controls["I"].max) == (-1.0, 2.0)  # bounds= override
+    tau = panel.controls["tau"]
+    assert tau.value == 12.5 and 0.0 <= tau.min and tau.max >= 37.5  # from its default: (0, 3 x 12.5)
+    assert "# fhn is a bl.analysis.System" in panel.code()
+    panel.close()
+    with pytest.raises(ValueError, match=r"bounds\['I'\] = \(2.0, 1.0\) must be finite with lo < hi"):
+        PhasePlanePanel(fhn, {"v": (-3.0, 3.0), "w": (-2.0, 3.0)}, bounds={"I": (2.0, 1.0)})
