@@ -233,7 +233,8 @@ def test_round_trip_from_a_given_network_and_from_an_empty_one(two_pops):
 def test_live_run_changes_are_replayed_by_the_exported_code():
     b = NetworkBuilder(bl.networks.coba(200, seed=2))
     live = b.run(60.0, controls=["E.I_ext", "IE.weight"], traces=["E.V"], start=False)
-    assert sorted(live.figures) == ["raster", "rates", "traces"]
+    assert sorted(live.figures) == ["raster", "rates", "traces"] == sorted(b.figures)
+    assert b.sources["raster"] is live.sources["raster"]
     live.run_for(20.0)
     live.controls["E.I_ext"].value = 26.0
     live.run_for(20.0)
@@ -245,6 +246,8 @@ def test_live_run_changes_are_replayed_by_the_exported_code():
     exec(code, ns)
     assert _same_spikes(ns["res"], live.result())
     assert np.array_equal(ns["res"]["E.V"], live.result()["E.V"])
+    data = b.data()
+    assert np.array_equal(data["raster/t"], live.sources["raster"].data["t"]) and len(data["raster/t"]) > 0
     # the plain run differs: the changes matter
     plain = bl.Runner(b.build(), progress=False).run(60.0)
     assert not _same_spikes(plain, live.result())

@@ -313,10 +313,10 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         return target
 
     def data(self) -> dict[str, Any]:
-        """The network description (as JSON text) and, after a live run, what it shows (``live/...``)."""
+        """The network description (``'network'``, JSON text) and, after a run, what the live run shows (every
+        source column, ``'raster/t'`` ...)."""
         out: dict[str, Any] = {"network": json.dumps(self.history.current)}
-        if self.live is not None:
-            out.update({f"live/{k}": v for k, v in self.live.data().items()})
+        out.update(super().data())
         return out
 
     # -- layout ----------------------------------------------------------------------------------------------

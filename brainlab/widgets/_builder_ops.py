@@ -69,6 +69,8 @@ class BuilderOps:
             self.live.close()
             self.live = None
             self.live_area.children = []
+            self.figures.clear()
+            self.sources.clear()
         self._refresh(self.history.current)
         if self._selected is not None and self._selected not in self._names():
             self.select(None)
@@ -242,6 +244,10 @@ class BuilderOps:
                             duration=float(self.controls["run.duration"].value), title="network builder run",
                             **live_args)
         self.live_area.children = [self.live.widget]
+        self.figures.clear()
+        self.figures.update(self.live.figures)
+        self.sources.clear()
+        self.sources.update(self.live.sources)
         if start and running_loop() is not None:
             self.live.start()
         self.set_status("running" if self.live.running else "ready to run: press start", "busy")
