@@ -4,6 +4,7 @@ import asyncio
 import math
 
 import ipywidgets as W
+import numpy as np
 import pytest
 
 import brainlab as bl
@@ -270,6 +271,24 @@ def test_on_grid_keeps_round_grids_and_shifts_others_inside_the_bounds():
     assert (123.4 - lo) / step == pytest.approx(round((123.4 - lo) / step), rel=1e-12)
     with pytest.raises(ValueError, match="lo <= value <= hi"):
         on_grid(0.0, 1.0, 2.0, 0.1)
+
+
+def test_on_grid_reaches_a_bound_that_lies_on_the_grid_despite_float_noise():
+    # -9.6 + 961 x 0.2 evaluates to 182.60000000000002: the top grid point is the bound, not one step below it
+    # (a BifurcationPanel placed its linked slider at 182.4 for a click at 182.6).
+    from brainlab.widgets._controls import on_grid
+
+    assert on_grid(-9.6, 182.6, 182.6, 0.2) == (-9.6, 182.6, 0.2)
+    rng = np.random.default_rng(7)
+    for _ in range(5000):  # bounds and value on one grid of a decimal step: the slider spans exactly [a, b]
+        step = float(rng.choice([0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5]))
+        a = round(float(rng.uniform(-100, 100)) / step) * step
+        n = int(rng.integers(1, 2000))
+        b = a + n * step
+        v = a + int(rng.integers(0, n + 1)) * step
+        lo, hi, got = on_grid(a, b, v, step)
+        eps = 1e-9 * max(1.0, abs(b))
+        assert abs(lo - a) <= eps and abs(hi - b) <= eps and got == step, (a, b, v, step, lo, hi)
 
 
 def test_the_pages_echo_of_a_stream_is_reported_as_an_acknowledgement():

@@ -83,6 +83,8 @@ def on_grid(lo: float, hi: float, value: float, step: float) -> tuple[float, flo
         (5.0, 500.0, 5.0)
         >>> on_grid(0.0, 10.0, 2.25, 0.5)
         (0.25, 9.75, 0.5)
+        >>> on_grid(-9.6, 182.6, 182.6, 0.2)  # hi itself, though -9.6 + 961 × 0.2 is 182.60000000000002
+        (-9.6, 182.6, 0.2)
     """
     lo, hi, value, step = float(lo), float(hi), float(value), float(step)
     if not (step > 0 and lo <= value <= hi):
@@ -98,9 +100,9 @@ def on_grid(lo: float, hi: float, value: float, step: float) -> tuple[float, flo
             start += step
     n = math.floor((hi - start) / step + tol)
     top = start + n * step
-    if top > hi:
+    if top > hi + tol * step * max(1.0, n):  # beyond hi by more than float noise (182.60000000000002 is 182.6)
         top -= step
-    return start, (_clean(top) if _clean(top) <= hi else top), step
+    return start, (_clean(top) if _clean(top) <= hi else min(top, hi)), step
 
 
 def place(slider: W.Widget, value: float) -> None:
