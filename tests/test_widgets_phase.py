@@ -382,6 +382,12 @@ def test_data_export_holds_sources_and_parameters(ml, tmp_path):
         path = ml.export(str(tmp_path / "plane.npz"))
         with np.load(path, allow_pickle=False) as z:
             assert np.allclose(z["nullcline_V/x"], np.asarray(ml.sources["nullcline_V"].data["x"]), equal_nan=True)
+            assert list(z["fixed_points/kind"]) == ["stable node", "saddle", "unstable focus"]
+        import json
+
+        doc = json.loads((tmp_path / "plane.json").read_text() if ml.export(str(tmp_path / "plane.json")) else "")
+        flat = json.dumps(doc)
+        assert "unstable focus" in flat and "NaN" not in flat  # strict JSON (breaks are null)
 
 
 @pytest.mark.parametrize("kwargs, message", [
