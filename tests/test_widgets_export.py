@@ -35,6 +35,21 @@ class Demo(AbstractPanel):
         return W.VBox([self.export_bar()])
 
 
+class TwoFigures(Demo):
+    """Figures shown in the page (inside the view's bokeh document), as in every displayed panel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        other = figure(width=200, height=150, title="second")
+        other.scatter("x", "y", source=self.sources["line"])
+        self.figures["second"] = other
+
+    def _build_layout(self) -> W.Widget:
+        from bokeh.layouts import row
+
+        return W.VBox([self.bokeh_view(row(*self.figures.values())), self.export_bar()])
+
+
 @pytest.fixture
 def panel(tmp_path):
     cwd = os.getcwd()
@@ -60,6 +75,18 @@ def test_html_is_standalone_and_offline(panel, tmp_path):
     text = panel.export(tmp_path / "v.html").read_text()
     assert "cdn.bokeh.org" not in text and "<script src=" not in text.replace(" ", "")  # BokehJS inline
     assert "Bokeh" in text and "demo" in text
+
+
+def test_displayed_figures_export_again_and_again(tmp_path):
+    p = TwoFigures()
+    p.widget  # the figures now belong to the view's document
+    doc = p.figures["main"].document
+    assert doc is not None
+    for k in range(2):
+        text = p.export(tmp_path / f"two{k}.html").read_text()
+        assert "second" in text and "demo" in text
+    assert p.figures["main"].document is doc and p.figures["second"].document is doc  # the page's view untouched
+    p.close()
 
 
 def test_bad_path_names_the_formats(panel):

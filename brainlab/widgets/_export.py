@@ -59,14 +59,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def figures_layout(panel: Any) -> Any:
-    """The panel's figures in one bokeh column (the figure itself when there is one)."""
+    """Copies of the panel's figures in one bokeh column (a copy of the figure itself when there is one).
+
+    Copies, because a displayed figure belongs to its view's document and a bokeh model belongs to one
+    document only; the copies share nothing with what the page shows, so exporting never disturbs it.
+    """
     from bokeh.layouts import column
 
     figures = [f for f in panel.figures.values() if f is not None]
     if not figures:
         raise ValueError(f"{type(panel).__name__}.export: this panel has no figure to export; export its data "
                          "with a '.npz' or '.json' path instead.")
-    return figures[0] if len(figures) == 1 else column(*figures)
+    copies = [_copy_layout(f) for f in figures]
+    return copies[0] if len(copies) == 1 else column(*copies)
 
 
 def _standalone_html(layout: Any, title: str) -> str:
@@ -125,7 +130,7 @@ def render_figures(layout: Any, kind: str, *, title: str = "brainlab") -> list[b
     if kind == "svg":
         from bokeh.models import Plot
 
-        layout = _copy_layout(layout)
+        layout = _copy_layout(layout)  # the caller's layout keeps its canvas backend
         for plot in layout.select({"type": Plot}):
             plot.output_backend = "svg"
     html = _standalone_html(layout, title)
@@ -159,21 +164,22 @@ def render_figures(layout: Any, kind: str, *, title: str = "brainlab") -> list[b
 
 
 def _copy_layout(layout: Any) -> Any:
-    """A deep copy of a bokeh layout (through its JSON), so changing the copy leaves the displayed one alone."""
+    """A deep copy of a bokeh model and everything it references, in no document (so it can join a new one)."""
     from bokeh.document import Document
 
-    doc = Document()
-    source = layout.document
-    if source is not None:
-        doc_json = source.to_json()
-        copy = Document.from_json(doc_json)
-        model = copy.get_model_by_id(layout.id)
-        if model is not None:
-            return model
-    doc.add_root(layout)
-    copy = Document.from_json(doc.to_json())
-    doc.remove_root(layout)
-    return copy.get_model_by_id(layout.id)
+    if layout.document is not None:
+        copy = Document.from_json(layout.document.to_json())
+    else:
+        doc = Document()
+        doc.add_root(layout)
+        try:
+            copy = Document.from_json(doc.to_json())
+        finally:
+            doc.remove_root(layout)
+    model = copy.get_model_by_id(layout.id)
+    for root in list(copy.roots):  # detached from the throwaway document, like a model never added to one
+        copy.remove_root(root)
+    return model
 
 
 def _slug(text: str) -> str:
