@@ -299,3 +299,39 @@ def test_code_driven_edits_and_errors():
     assert b.build().to_dict() == bl.networks.cuba(100, seed=4).to_dict()
     assert "net = bl.networks.cuba(100, seed=4)" in b.code()
     b.close()
+
+
+def _odd_network():
+    """Parts the forms cannot edit field by field: per-neuron values, a grid shape, given spike times, a FromIJ
+    connectivity with per-synapse weights, saturating synapses."""
+    E = bl.neurons.LIF(6, name="E", tau=np.linspace(10.0, 20.0, 6))
+    G = bl.neurons.Izhikevich((2, 3), name="G")
+    st = bl.inputs.SpikeTimes(3, [1.0, 2.0], [0, 2], name="st")
+    return bl.Network(
+        E=E, G=G, st=st,
+        stE=bl.Projection(st, E, bl.conn.FromIJ([0, 1, 2], [5, 3, 0]), bl.synapses.Expon(), bl.outputs.CUBA(),
+                          weight=np.array([1.0, 2.0, 3.0]), name="stE"),
+        EG=bl.Projection(E, G, bl.conn.AllToAll(), bl.synapses.AMPA(), bl.outputs.COBA(), weight=0.1, name="EG"))
+
+
+@pytest.mark.parametrize("start", ["odd", "E/I with Poisson sources, delays, STP"])
+def test_opening_each_part_and_updating_it_unchanged_keeps_the_network(start):
+    b = NetworkBuilder(_odd_network()) if start == "odd" else NetworkBuilder(start, template_size=50)
+    before = b.network_dict()
+    tabs = ("population", "input", "projection")
+    for path in [v for _, v in b.controls["select"].options if v]:
+        b.controls["select"].value = path
+        tab = tabs[b.controls["tabs"].selected_index]
+        assert b.forms[tab].messages == [], (path, b.forms[tab].messages)
+        b.controls[f"update_{tab}"].click()
+        assert not b.errors and b.network_dict() == before, path
+    # a rename through the form: the module's name, its users and its initial values follow
+    b.controls["select"].value = "E"
+    b.controls["pop.name"].value = "Exc"
+    b.controls["update_population"].click()
+    net = b.build()
+    assert not b.errors and net.Exc.name == "Exc" and "E" not in net.populations()
+    ends = {net.path_of(x) for p in net.projections().values() for x in (getattr(p, "pre", None), p.post)
+            if x is not None}
+    assert "Exc" in ends and "E" not in ends
+    b.close()

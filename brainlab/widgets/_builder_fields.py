@@ -75,6 +75,13 @@ def parameter_specs(declared: Sequence[Any]) -> list[FieldSpec]:
     return out
 
 
+def _arrays(values: dict[str, Any]) -> dict[str, Any]:
+    """Lists (one value per neuron or synapse, as descriptions hold them) as numpy arrays, for a constructor."""
+    import numpy as np
+
+    return {k: np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v for k, v in values.items()}
+
+
 def _parse(kind: str, raw: Any) -> Any:
     """The value of a widget as the piece takes it (``optfloat``/``optint``: text to number or ``None``)."""
     if kind in ("optfloat", "optint"):
@@ -266,7 +273,7 @@ class Section:
             else:
                 values = self.defaults()
                 values[name] = value
-                self.make(values)
+                self.make(_arrays(values))
         except Exception as exc:  # the piece's own message, beside the field
             f.show(error_text(exc))
         else:
@@ -278,7 +285,7 @@ class Section:
         message = ""
         if not any(f.message for f in self.fields.values()):
             try:
-                self.make(self.values())
+                self.make(_arrays(self.values()))
             except Exception as exc:
                 message = error_text(exc)
         self.error.value = f'<span style="{_ERROR_STYLE}">{html.escape(message)}</span>' if message else ""

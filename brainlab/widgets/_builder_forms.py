@@ -100,6 +100,7 @@ class Picker:
         self.section = Section(prefix, *self._specs(default), controls=controls, on_change=on_change)
         self.dropdown.observe(lambda c: (self.section.replace(*self._specs(c["new"])), on_change()), names="value")
         self.box = W.VBox([self.dropdown, self.section.box])
+        self._base: dict[str, Any] = {}
 
     def _specs(self, model: str) -> tuple[list[FieldSpec], Callable[[dict[str, Any]], Any]]:
         if model == _NONE:
@@ -110,9 +111,13 @@ class Picker:
     def component(self) -> dict[str, Any] | None:
         """``{"model": name, "params": {...}}``, or ``None`` for ``'none'``."""
         model = self.dropdown.value
-        return None if model == _NONE else {"model": model, "params": self.section.values()}
+        if model == _NONE:
+            return None
+        base = self._base if self._base.get("model") == model else {}  # keeps "module", "method", "V"
+        return {**copy.deepcopy(base), "model": model, "params": {**base.get("params", {}), **self.section.values()}}
 
     def load(self, component: dict[str, Any] | None) -> None:
+        self._base = copy.deepcopy(component) if component else {}
         model = _NONE if component is None else component["model"]
         if model not in self.dropdown.options:
             self.dropdown.options = list(self.dropdown.options) + [model]
@@ -209,6 +214,8 @@ class PopulationForm(Form):
     def _check_size(self, size: Any) -> None:
         from .._model import _normalise_size
 
+        size = self._base.get("size") if isinstance(self._base.get("size"), list) and size == math.prod(
+            self._base["size"]) else size  # a grid shape (shown as its number of neurons) is kept
         _normalise_size(self.head.fields["model"].widget.value, size)
 
     def _size(self) -> Any:
@@ -219,7 +226,9 @@ class PopulationForm(Form):
             return 1
 
     def _param_specs(self, model: str) -> tuple[list[FieldSpec], Callable[[dict[str, Any]], Any]]:
-        cls = self.classes[model]
+        cls = self.classes.get(model)
+        if cls is None:  # a model outside the catalog: its parameters are kept as they are
+            return [], _nothing
         return parameter_specs(cls.PARAMETERS), lambda v: cls(self._size(), **v)
 
     def changed(self) -> None:
@@ -233,8 +242,11 @@ class PopulationForm(Form):
     def _entry(self) -> dict[str, Any]:
         head = self.head.values()
         entry = copy.deepcopy(self._base) if self._base.get("model") == head["model"] else {}
-        entry.update({"path": head["name"], "model": head["model"], "module": "brainlab.neurons",
-                      "size": head["size"], "params": self.params.values()})
+        size = self._base.get("size")
+        keep = isinstance(size, list) and head["size"] == math.prod(size)  # a grid shape, its count unchanged
+        entry.update({"path": head["name"], "model": head["model"], "size": size if keep else head["size"]})
+        if head["model"] in self.classes:
+            entry.update({"module": "brainlab.neurons", "params": {**entry.get("params", {}), **self.params.values()}})
         return entry
 
     def _load(self, entry: dict[str, Any] | None) -> None:
@@ -289,6 +301,8 @@ class InputForm(Form):
         targets = tuple(self._network()) or ("",)
         target = FieldSpec("target", "choice", targets[0], options=targets, doc="the population it drives")
         seed = FieldSpec("seed", "optint", 0, doc="seed of its random numbers (empty: fresh entropy)")
+        if kind not in _INPUT_KINDS:  # SpikeTimes ...: kept as it is, only renamed
+            return [], _nothing
         if kind == "PoissonSpikes":
             specs = [FieldSpec("size", "int", 100, doc="the number of sources"),
                      FieldSpec("rate_hz", "float", 10.0, "Hz", "rate of each source"), seed]
@@ -333,12 +347,14 @@ class InputForm(Form):
     @property
     def item_kind(self) -> str:
         """Where the entry goes: spike sources are populations, the others inputs."""
-        return "population" if self.head.fields["kind"].widget.value == "PoissonSpikes" else "input"
+        return "input" if self.head.fields["kind"].widget.value in ("PoissonInput", "OUNoise") else "population"
 
     def _entry(self) -> dict[str, Any]:
         head, v = self.head.values(), self.body.values()
         kind = head["kind"]
         entry = copy.deepcopy(self._base) if self._base.get("model") == kind else {}
+        if kind not in _INPUT_KINDS:
+            return {**entry, "path": head["name"]}
         entry.update({"path": head["name"], "model": kind, "module": "brainlab.inputs", "seed": v["seed"]})
         if kind == "PoissonSpikes":
             entry.update({"size": v["size"], "params": {"rate_hz": v["rate_hz"]}})

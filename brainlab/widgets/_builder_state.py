@@ -92,6 +92,8 @@ def put(desc: dict[str, Any], kind: str, entry: dict[str, Any], replaces: str | 
         raise ValueError(f"NetworkBuilder: {replaces!r} is a {old_kind}, not a {kind}.")
     if new != replaces and new in names(out):
         raise ValueError(f"NetworkBuilder: the name {new!r} is taken; choose another name.")
+    if new != replaces and entry.get("name") == replaces.rsplit(".", 1)[-1]:
+        entry["name"] = new.rsplit(".", 1)[-1]  # the module's own name follows its path
     index = next(i for i, e in enumerate(out[key]) if e["path"] == replaces)
     out[key][index] = entry
     if kind == "population":
