@@ -78,7 +78,7 @@ def _standalone_html(layout: Any, title: str) -> str:
     from bokeh.embed import file_html
     from bokeh.resources import INLINE
 
-    return file_html(layout, INLINE, title=title)
+    return file_html(layout, INLINE, title=title, suppress_callback_warning=True)  # a static page: no kernel
 
 
 def _chromium() -> str | None:
