@@ -25,6 +25,8 @@ from typing import Any
 import ipywidgets as W
 
 from ._builder_fields import FieldSpec, Section, css_class, parameter_specs
+from ._builder_parts import (NONE, Form, Picker, choices, identifier, neuron_classes, nothing, output_classes,
+                             stp_classes, synapse_classes)
 
 __all__ = ["PopulationForm", "InputForm", "ProjectionForm", "neuron_classes", "RULES"]
 
@@ -42,155 +44,6 @@ RULES: dict[str, list[tuple[str, str, Any]]] = {
     "GaussianProb": [("sigma", "float", 2.0), ("max_prob", "float", 1.0), ("periodic", "bool", False),
                      ("include_self", "bool", True), ("seed", "optint", 0), ("truncate", "float", 4.0)],
 }
-_NONE = "none"
-
-
-def _classes(kind: str) -> dict[str, type]:
-    from .._model import registered_models
-
-    return {cls.__name__: cls for cls in registered_models(kind).values()}
-
-
-def neuron_classes() -> dict[str, type]:
-    """Every neuron model of ``bl.catalog('neuron')``, by class name."""
-    return _classes("neuron")
-
-
-def _synapse_classes(post_state_only: bool = False) -> dict[str, type]:
-    from ..synapses import AbstractShortTermPlasticity
-
-    return {n: c for n, c in _classes("synapse").items() if not issubclass(c, AbstractShortTermPlasticity)
-            and (not post_state_only or c.STATE_ON == "post")}
-
-
-def _stp_classes() -> dict[str, type]:
-    from ..synapses import AbstractShortTermPlasticity
-
-    return {n: c for n, c in _classes("synapse").items() if issubclass(c, AbstractShortTermPlasticity)}
-
-
-def _output_classes() -> dict[str, type]:
-    import brainlab.outputs as outputs
-
-    return {n: getattr(outputs, n) for n in ("CUBA", "COBA", "MgBlock") if hasattr(outputs, n)}
-
-
-def _nothing(_values: dict[str, Any]) -> None:
-    return None
-
-
-def _identifier(owner: str, name: Any, taken: set[str]) -> None:
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"{owner}: the name must be a Python identifier (letters, digits, _; e.g. 'E'), got {name!r}.")
-    if name in taken:
-        raise ValueError(f"{owner}: the name {name!r} is taken by another part of the network; choose another.")
-
-
-class Picker:
-    """A dropdown of models (a synapse, an output, short-term plasticity) and the fields of the chosen one."""
-
-    def __init__(self, name: str, prefix: str, classes: dict[str, type], default: str, controls: dict[str, Any],
-                 on_change: Callable[[], Any], label: str, optional: bool = False):
-        self.classes, self.prefix, self.controls = classes, prefix, controls
-        options = ([_NONE] if optional else []) + list(classes)
-        self.dropdown = W.Dropdown(options=options, value=default, description=label,
-                                   style={"description_width": "150px"}, layout=W.Layout(width="330px"))
-        controls[name] = self.dropdown
-        self.dropdown.add_class(css_class(name))
-        self.section = Section(prefix, *self._specs(default), controls=controls, on_change=on_change)
-        self.dropdown.observe(lambda c: (self.section.replace(*self._specs(c["new"])), on_change()), names="value")
-        self.box = W.VBox([self.dropdown, self.section.box])
-        self._base: dict[str, Any] = {}
-
-    def _specs(self, model: str) -> tuple[list[FieldSpec], Callable[[dict[str, Any]], Any]]:
-        if model == _NONE:
-            return [], _nothing
-        cls = self.classes[model]
-        return parameter_specs(cls.PARAMETERS), lambda v: cls(**v)
-
-    def component(self) -> dict[str, Any] | None:
-        """``{"model": name, "params": {...}}``, or ``None`` for ``'none'``."""
-        model = self.dropdown.value
-        if model == _NONE:
-            return None
-        base = self._base if self._base.get("model") == model else {}  # keeps "module", "method", "V"
-        return {**copy.deepcopy(base), "model": model, "params": {**base.get("params", {}), **self.section.values()}}
-
-    def load(self, component: dict[str, Any] | None) -> None:
-        self._base = copy.deepcopy(component) if component else {}
-        model = _NONE if component is None else component["model"]
-        if model not in self.dropdown.options:
-            self.dropdown.options = list(self.dropdown.options) + [model]
-        self.dropdown.value = model
-        self.section.show(*self._specs(model), values=None if component is None else component.get("params", {}))
-
-
-class Form:
-    """What the three forms share: sections, their messages, the item being edited, the buttons."""
-
-    kind = ""
-    prefix = ""
-
-    def __init__(self, controls: dict[str, Any], taken: Callable[[], set[str]]):
-        self.controls = controls
-        self._taken = taken
-        self.editing: str | None = None  # the item whose entry the form shows (None: a new one)
-        self._base: dict[str, Any] = {}  # the entry being edited: keys the form does not show are kept
-        self.sections: list[Section] = []
-        self.pickers: list[Picker] = []
-
-    def taken(self) -> set[str]:
-        return self._taken() - ({self.editing} if self.editing else set())
-
-    def changed(self) -> None:
-        """A field changed (subclasses re-check what depends on it)."""
-
-    @property
-    def messages(self) -> list[str]:
-        """Every error the form shows now (``'field: message'``)."""
-        out: list[str] = []
-        for s in self.sections + [p.section for p in self.pickers]:
-            out += [f"{s.prefix}.{m}" if not m.startswith(("ValueError", "TypeError")) else m for m in s.messages]
-        return out
-
-    def check(self) -> list[str]:
-        for s in self.sections + [p.section for p in self.pickers]:
-            s.check()
-        return self.messages
-
-    def entry(self) -> dict[str, Any]:
-        """The entry the fields describe (a ``ValueError`` listing the errors shown, if any)."""
-        messages = self.check()
-        if messages:
-            raise ValueError(f"NetworkBuilder: the {self.kind} form has errors; fix them first: " + " | ".join(messages))
-        return self._entry()
-
-    def _entry(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def load(self, entry: dict[str, Any] | None) -> None:
-        """Show ``entry`` for editing (``None``: a new item with the defaults)."""
-        self.editing = None if entry is None else entry["path"]
-        self._base = {} if entry is None else copy.deepcopy(entry)
-        self._load(entry)
-
-    def _load(self, entry: dict[str, Any] | None) -> None:
-        raise NotImplementedError
-
-    def refresh(self, populations: list[str], spiking: list[str]) -> None:
-        """The populations of the network changed: update the choices of pre, post, target."""
-
-
-def _choices(dropdown: W.Dropdown, options: list[str]) -> None:
-    value = dropdown.value
-    opts = list(options) if options else [""]
-    if value not in opts and value:
-        opts.append(value)  # keep what an entry names (shown with its error) until the user picks another
-    if list(dropdown.options) != opts:
-        dropdown.options = opts
-        dropdown.value = value if value in opts else opts[0]
-
-
 class PopulationForm(Form):
     """A population of neurons: name, model (``bl.catalog('neuron')``), size, the model's parameters."""
 
@@ -203,8 +56,8 @@ class PopulationForm(Form):
         self.head = Section("pop", [FieldSpec("name", "text", "P1"), FieldSpec("model", "choice", "LIF",
                                                                                options=tuple(models)),
                                     FieldSpec("size", "int", 100, doc="the number of neurons")],
-                            _nothing, controls, on_change=self.changed,
-                            checks={"name": lambda v: _identifier("population", v, self.taken()),
+                            nothing, controls, on_change=self.changed,
+                            checks={"name": lambda v: identifier("population", v, self.taken()),
                                     "size": self._check_size})
         self._model = "LIF"
         self.params = Section("pop", *self._param_specs("LIF"), controls=controls)
@@ -228,7 +81,7 @@ class PopulationForm(Form):
     def _param_specs(self, model: str) -> tuple[list[FieldSpec], Callable[[dict[str, Any]], Any]]:
         cls = self.classes.get(model)
         if cls is None:  # a model outside the catalog: its parameters are kept as they are
-            return [], _nothing
+            return [], nothing
         return parameter_specs(cls.PARAMETERS), lambda v: cls(self._size(), **v)
 
     def changed(self) -> None:
@@ -276,13 +129,13 @@ class InputForm(Form):
         self._network = network  # the populations the target can be (name -> class)
         self.head = Section("input", [FieldSpec("name", "text", "drive"),
                                       FieldSpec("kind", "choice", "PoissonInput", options=_INPUT_KINDS)],
-                            _nothing, controls, on_change=self.changed,
-                            checks={"name": lambda v: _identifier("input", v, self.taken())})
+                            nothing, controls, on_change=self.changed,
+                            checks={"name": lambda v: identifier("input", v, self.taken())})
         self._kind = "PoissonInput"
         self.body = Section("input", *self._body("PoissonInput"), controls=controls)
-        self.synapse = Picker("input.synapse", "input.syn", _synapse_classes(post_state_only=True), "Delta",
+        self.synapse = Picker("input.synapse", "input.syn", synapse_classes(post_state_only=True), "Delta",
                               controls, self.body.check, "synapse")
-        self.output = Picker("input.output", "input.out", _output_classes(), "CUBA", controls, self.body.check,
+        self.output = Picker("input.output", "input.out", output_classes(), "CUBA", controls, self.body.check,
                              "output")
         self.sections, self.pickers = [self.head, self.body], [self.synapse, self.output]
         self.box = W.VBox([self.head.box, self.body.box, self.synapse.box, self.output.box])
@@ -302,7 +155,7 @@ class InputForm(Form):
         target = FieldSpec("target", "choice", targets[0], options=targets, doc="the population it drives")
         seed = FieldSpec("seed", "optint", 0, doc="seed of its random numbers (empty: fresh entropy)")
         if kind not in _INPUT_KINDS:  # SpikeTimes ...: kept as it is, only renamed
-            return [], _nothing
+            return [], nothing
         if kind == "PoissonSpikes":
             specs = [FieldSpec("size", "int", 100, doc="the number of sources"),
                      FieldSpec("rate_hz", "float", 10.0, "Hz", "rate of each source"), seed]
@@ -341,7 +194,7 @@ class InputForm(Form):
 
     def refresh(self, populations: list[str], spiking: list[str]) -> None:
         if "target" in self.body.fields:
-            _choices(self.body.fields["target"].widget, populations)
+            choices(self.body.fields["target"].widget, populations)
             self.body.check()
 
     @property
@@ -397,8 +250,8 @@ class ProjectionForm(Form):
         self._network = network
         self.head = Section("proj", [FieldSpec("name", "text", "proj1"), FieldSpec("pre", "choice", "", options=("",)),
                                      FieldSpec("post", "choice", "", options=("",))],
-                            _nothing, controls, on_change=self.changed,
-                            checks={"name": lambda v: _identifier("projection", v, self.taken()),
+                            nothing, controls, on_change=self.changed,
+                            checks={"name": lambda v: identifier("projection", v, self.taken()),
                                     "pre": lambda v: self._end("pre", v, spiking=True),
                                     "post": lambda v: self._end("post", v)})
         self.rule = W.Dropdown(options=list(RULES), value="FixedProb", description="connectivity",
@@ -407,15 +260,15 @@ class ProjectionForm(Form):
         self.rule.add_class(css_class("proj.rule"))
         self.rule_fields = Section("proj.rule", *self._rule_specs("FixedProb"), controls=controls)
         self.rule.observe(lambda c: self.rule_fields.replace(*self._rule_specs(c["new"])), names="value")
-        self.synapse = Picker("proj.synapse", "proj.syn", _synapse_classes(), "Expon", controls, self.changed,
+        self.synapse = Picker("proj.synapse", "proj.syn", synapse_classes(), "Expon", controls, self.changed,
                               "synapse")
-        self.output = Picker("proj.output", "proj.out", _output_classes(), "COBA", controls, self.changed, "output")
+        self.output = Picker("proj.output", "proj.out", output_classes(), "COBA", controls, self.changed, "output")
         self.amounts = Section("proj", [FieldSpec("weight", "float", 1.0, doc="weight (nS for COBA, the post's "
                                                  "current unit for CUBA)"),
                                        FieldSpec("delay", "optfloat", None, "ms", "axonal delay (empty: none); a "
                                                  "multiple of the time step")],
-                              _nothing, controls, checks={"weight": self._check_weight, "delay": self._check_delay})
-        self.stp = Picker("proj.stp", "proj.stp", _stp_classes(), _NONE, controls, self.changed,
+                              nothing, controls, checks={"weight": self._check_weight, "delay": self._check_delay})
+        self.stp = Picker("proj.stp", "proj.stp", stp_classes(), NONE, controls, self.changed,
                           "short-term plast.", optional=True)
         self.sections, self.pickers = [self.head, self.rule_fields, self.amounts], [self.synapse, self.output, self.stp]
         self.box = W.VBox([self.head.box, self.rule, self.rule_fields.box, self.synapse.box, self.output.box,
@@ -435,7 +288,7 @@ class ProjectionForm(Form):
         import brainlab as bl
 
         if rule not in RULES:  # a rule the form cannot edit (FromIJ ...): kept as it is
-            return [], _nothing
+            return [], nothing
         cls = getattr(bl.conn, rule)
         return [FieldSpec(n, k, d) for n, k, d in RULES[rule]], lambda v: cls(**v)
 
@@ -476,8 +329,8 @@ class ProjectionForm(Form):
         self.amounts.check()
 
     def refresh(self, populations: list[str], spiking: list[str]) -> None:
-        _choices(self.head.fields["pre"].widget, spiking)
-        _choices(self.head.fields["post"].widget, populations)
+        choices(self.head.fields["pre"].widget, spiking)
+        choices(self.head.fields["post"].widget, populations)
         self.head.check()
 
     def _entry(self) -> dict[str, Any]:
