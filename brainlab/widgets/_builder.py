@@ -166,7 +166,7 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
 
     # -- the network the description gives -------------------------------------------------------------------
     def _names(self) -> set[str]:
-        return {path for _, path in items(self.history.current)}
+        return {path for _, path in items(self.history.peek)}
 
     def _populations(self) -> dict[str, type]:
         """The populations of the current description: name -> class."""
@@ -174,7 +174,7 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
 
         classes = neuron_classes()
         out = {}
-        for e in self.history.current.get("populations", []):
+        for e in self.history.peek.get("populations", []):
             cls = classes.get(e["model"]) or getattr(bl.inputs, e["model"], None)
             if cls is not None:
                 out[e["path"]] = cls

@@ -167,6 +167,12 @@ class History:
         return copy.deepcopy(self._stack[self._pos])
 
     @property
+    def peek(self) -> dict[str, Any]:
+        """The description at the current position itself, for reading only (no copy: checks on every keystroke
+        read it)."""
+        return self._stack[self._pos]
+
+    @property
     def can_undo(self) -> bool:
         return self._pos > 0
 
