@@ -314,9 +314,14 @@ def _odd_network():
         EG=bl.Projection(E, G, bl.conn.AllToAll(), bl.synapses.AMPA(), bl.outputs.COBA(), weight=0.1, name="EG"))
 
 
-@pytest.mark.parametrize("start", ["odd", "E/I with Poisson sources, delays, STP"])
+@pytest.mark.parametrize("start", ["odd", "nested", "E/I with Poisson sources, delays, STP"])
 def test_opening_each_part_and_updating_it_unchanged_keeps_the_network(start):
-    b = NetworkBuilder(_odd_network()) if start == "odd" else NetworkBuilder(start, template_size=50)
+    if start == "odd":
+        b = NetworkBuilder(_odd_network())
+    elif start == "nested":  # paths such as 'sub.E'
+        b = NetworkBuilder(bl.Network(sub=bl.networks.coba(50, seed=1), E=bl.neurons.LIF(5, name="E")))
+    else:
+        b = NetworkBuilder(start, template_size=50)
     before = b.network_dict()
     tabs = ("population", "input", "projection")
     for path in [v for _, v in b.controls["select"].options if v]:
@@ -326,12 +331,13 @@ def test_opening_each_part_and_updating_it_unchanged_keeps_the_network(start):
         b.controls[f"update_{tab}"].click()
         assert not b.errors and b.network_dict() == before, path
     # a rename through the form: the module's name, its users and its initial values follow
-    b.controls["select"].value = "E"
-    b.controls["pop.name"].value = "Exc"
+    old, new = ("sub.E", "sub.Exc") if start == "nested" else ("E", "Exc")
+    b.controls["select"].value = old
+    b.controls["pop.name"].value = new
     b.controls["update_population"].click()
     net = b.build()
-    assert not b.errors and net.Exc.name == "Exc" and "E" not in net.populations()
+    assert not b.errors and net.populations()[new].name == "Exc" and old not in net.populations()
     ends = {net.path_of(x) for p in net.projections().values() for x in (getattr(p, "pre", None), p.post)
             if x is not None}
-    assert "Exc" in ends and "E" not in ends
+    assert new in ends and old not in ends
     b.close()

@@ -53,8 +53,9 @@ def nothing(_values: dict[str, Any]) -> None:
 
 
 def identifier(owner: str, name: Any, taken: set[str]) -> None:
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"{owner}: the name must be a Python identifier (letters, digits, _; e.g. 'E'), got {name!r}.")
+    if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"{owner}: the name must be a Python identifier (letters, digits, _; e.g. 'E'; a part of a "
+                         f"nested network: 'sub.E'), got {name!r}.")
     if name in taken:
         raise ValueError(f"{owner}: the name {name!r} is taken by another part of the network; choose another.")
 
