@@ -52,6 +52,31 @@ def _spikes(n, T, n_in, seed=0, p=0.08):
 # --- gradients ----------------------------------------------------------------------------------------------
 
 
+def test_lif_with_zero_refractory_period_is_traced_without_its_clock_and_gives_the_same_gradient():
+    """With t_ref = 0 (every neuron, read on the values) BPTT traces the LIF step without the refractory clock
+    (one carried state less per layer); the loss and gradient equal those of the full step, which a t_ref of
+    1e-3 ms (never refractory at dt = 1 ms, but traced with the clock) computes, to float32 rounding; a changed
+    t_ref traces again, and t_ref = 2 ms changes the result."""
+    net, inp = _net(readout="lif")
+    x, y = _spikes(4, 60, 20, seed=3, p=0.15), np.arange(4) % 3
+    trainer = BPTT(net, "cross_entropy_count", input=inp, output="out.spike", progress=False)
+    loss0, g0 = trainer.gradient((x, y))
+    lean = trainer._programs[next(iter(trainer._programs))]
+    for lif in (net.hid, net.out):
+        lif.t_ref.value = lif.t_ref.value + 1e-3
+    loss1, g1 = trainer.gradient((x, y))
+    assert len(trainer._programs) == 2
+    full = [p for p in trainer._programs.values() if p is not lean][0]
+    assert len(full.carry_pos) == len(lean.carry_pos) + 2  # the two t_last_spike clocks
+    assert loss0 == pytest.approx(loss1, rel=1e-6)
+    for k in g0:  # (the two programs fuse differently: equal to float32 rounding)
+        np.testing.assert_allclose(g0[k], g1[k], rtol=1e-5, atol=1e-12)
+    for lif in (net.hid, net.out):
+        lif.t_ref.value = lif.t_ref.value * 0 + 2.0
+    loss2, _ = trainer.gradient((x, y))
+    assert loss2 != loss0
+
+
 def test_bptt_gradient_equals_engine_grad_through_a_stateful_loop():
     net, inp = _net()
     x = _spikes(1, 40, 20)

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from .._model import Parameter, Variable
 from ._base import AbstractNeuron, reset_fire
@@ -81,5 +82,13 @@ class LIF(AbstractNeuron):
         return {"V": (-(V - p["V_rest"]) + p["R"] * (p["I_ext"] + I)) / p["tau"]}
 
     def _fire(self, x: dict, x_new: dict, params: dict, t: Any, dt: Any) -> tuple[dict, jax.Array]:
+        if self.__dict__.get("_trace_without_refractory", False):
+            # Set only by bl.train.BPTT while it traces a step, after checking that every t_ref of this population
+            # is 0 (and that t_ref is not trained): no neuron is ever refractory then (reset_fire's test
+            # t - t_last < t_ref - dt/2 is false), so the same V and spikes follow without reading or writing the
+            # refractory clock, which leaves BPTT's loop one carried state (and its stored masks) lighter.
+            V, V_th = x_new["V"], params["V_th"]
+            s = self._spike(V - V_th)
+            return {"V": jnp.where(V >= V_th, params["V_reset"], V)}, s
         V, s, _ = reset_fire(self, x_new["V"], params, t, dt, threshold="V_th")
         return {"V": V}, s

@@ -295,14 +295,36 @@ class BPTT:
         out = self._output
         return out.value if isinstance(out, State) else out()
 
+    def _without_refractory(self) -> tuple[Any, ...]:
+        """The LIF populations whose refractory period is 0 for every neuron (read now, on the values) and not
+        trained: their step is traced without the refractory clock (``LIF._fire``), which then is never read or
+        written.  Part of the program key, so a changed ``t_ref`` traces the step again."""
+        from ..neurons._lif import LIF
+
+        trained = {id(s) for s in self.params.values()}
+        found = []
+        for m in [self.model, *self.model.modules().values()]:
+            t_ref = m.__dict__.get("t_ref") if isinstance(m, LIF) else None
+            if (isinstance(t_ref, State) and id(t_ref) not in trained and "t_last_spike" in m.__dict__
+                    and not np.any(np.asarray(t_ref.value))):
+                found.append(m)
+        return tuple(found)
+
     def _program(self, x_shape: tuple) -> _Program:
-        key = (tuple(x_shape), str(default_float()))
+        lean = self._without_refractory()
+        key = (tuple(x_shape), str(default_float()), tuple(id(m) for m in lean))
         prog = self._programs.get(key)
         if prog is not None:
             return prog
         f = default_float()
-        sj = trace_stateful(self._step, [jax.ShapeDtypeStruct((), f), jax.ShapeDtypeStruct(x_shape, f)],
-                            transform="BPTT")
+        for m in lean:
+            object.__setattr__(m, "_trace_without_refractory", True)
+        try:
+            sj = trace_stateful(self._step, [jax.ShapeDtypeStruct((), f), jax.ShapeDtypeStruct(x_shape, f)],
+                                transform="BPTT")
+        finally:
+            for m in lean:
+                object.__delattr__(m, "_trace_without_refractory")
         if sj.n_out != 1:
             raise TypeError(f"BPTT: the model's step must return one array (the readout), got {sj.n_out} leaves.")
         pos = {id(s): i for i, s in enumerate(sj.states)}
