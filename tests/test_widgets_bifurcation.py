@@ -81,6 +81,18 @@ def test_fhn_sources_hold_the_continuation_and_the_analytic_hopf_points(fhn_pane
     assert sp["text"] == [f"H ({c[:-8]})" for c in crit] and crit == ["subcritical", "subcritical"]
 
 
+def test_a_window_that_excludes_the_models_own_value_starts_at_the_nearer_bound():
+    # Morris-Lecar's default I_ext is 0; a window around its Hopf current starts the branch at 60 and finds the
+    # same Hopf point as a continuation started there by hand.
+    model = bl.neurons.MorrisLecar.from_preset("type_II", 1)
+    bif = BifurcationPanel(model, param="I_ext", bounds=(60.0, 130.0), variable="V", cycles=False)
+    want = Continuation(model, "I_ext", (60.0, 130.0)).equilibria(params={"I_ext": 60.0})
+    assert bif.value == 60.0 and not bif.errors
+    assert [s.params["I_ext"] for s in bif.diagram.branch.special_points] == \
+        [s.params["I_ext"] for s in want.special_points]
+    bif.close()
+
+
 def test_hh_diagram_holds_the_published_hopf_points_and_the_cycles(hh_panel):
     sp = hh_panel.sources["special"].data
     assert sp["label"] == ["H", "H"]

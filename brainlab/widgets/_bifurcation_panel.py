@@ -52,7 +52,8 @@ class BifurcationPanel(AbstractPanel):
         bounds: ``(lo, hi)`` of ``param``: the continuation and the cursor stay inside.
         variable: the variable drawn (default the first, e.g. ``V`` in mV).
         value: the cursor's first value (default: where the branch starts, clipped to ``bounds``); two
-            parameters: a pair.
+            parameters: a pair.  The branch starts at the model's own value of ``param``, or at the nearer bound
+            when that lies outside ``bounds`` (or where ``params`` says).
         start, params: passed to :meth:`Continuation.equilibria` (an approximate equilibrium, and fixed parameter
             values; ``params[param]`` is where the branch starts).
         cycles: continue the limit cycles from the Hopf points (one-parameter mode).

@@ -70,6 +70,12 @@ def _compute(system: Any, param: str, bounds: tuple[float, float], start: Any, p
     from ..analysis import Continuation
 
     cont = Continuation(system, param, bounds, max_step=max_step)
+    params = dict(params or {})
+    if param not in params:  # the model's own value outside the window: start the branch at the nearer bound
+        own = float(cont.system.default_params[cont.system.param_index(param)])
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if not lo <= own <= hi:
+            params[param] = min(max(own, lo), hi)
     branch = cont.equilibria(start=start, params=params)
     diagram = Diagram(cont, branch, [], [], [], [], [])
     sps = branch.special_points
