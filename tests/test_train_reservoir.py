@@ -101,15 +101,37 @@ def test_esn_fit_on_trials_of_different_lengths_equals_ridge_on_numpy_states():
     np.testing.assert_allclose(esn.readout.W64, r.W64, rtol=2e-3, atol=2e-4)
 
 
+def test_esn_fit_over_several_chunks_of_ragged_trials_equals_ridge_on_numpy_states():
+    """ESN.fit runs long trials in chunks of about 1,500 steps (the state carried over) and adds each chunk's
+    samples to float64 sums on the host: trials of 3,100, 1,700 and 900 steps (two chunks of 1,550: the second
+    trial ends inside the second chunk, the third before it) with a warm-up of 50 give the ridge readout of the
+    concatenated numpy states, and the last state of a single long trial is the one a numpy loop ends in."""
+    from brainlab.train import _reservoir
+
+    assert _reservoir._chunks(3100) == [(0, 1550), (1550, 3100)]
+    esn = bl.train.ESN(1, n_units=40, ridge=1e-5, warmup=50, seed=4)
+    rng = np.random.default_rng(5)
+    us = [rng.uniform(-1, 1, (n, 1)) for n in (3100, 1700, 900)]
+    ys = [np.sin(2 * u) + np.roll(u, 3, axis=0) for u in us]
+    esn.fit(us, ys)
+    states = [_esn_numpy(esn, u)[50:] for u in us]
+    r = bl.train.Ridge(1e-5).fit(np.concatenate(states), np.concatenate([y[50:] for y in ys]).astype(np.float32))
+    np.testing.assert_allclose(esn.readout.W64, r.W64, rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(esn.readout.b64, r.b64, rtol=2e-3, atol=2e-4)
+    esn.reset()
+    esn.fit(us[0], ys[0])
+    np.testing.assert_allclose(np.asarray(esn.x.value), _esn_numpy(esn, us[0])[-1], atol=2e-5)
+
+
 def test_esns_of_one_size_share_compiled_programs_and_fit_as_ridge_on_harvested_states():
     """ESN programs are keyed by shapes only (weights are arguments), so a second reservoir of the same size, or a
-    changed weight, compiles nothing; fitting inside the program gives the readout that Ridge fits on the harvested
-    states (up to the summation order of the float64 sums, ~1e-13 relative)."""
+    changed weight, compiles nothing; fitting (the states streamed into host float64 sums) gives the readout that
+    Ridge fits on the harvested states (up to the summation order of the float64 sums, ~1e-13 relative)."""
     from brainlab.train import _reservoir
 
     u = np.random.default_rng(7).uniform(-1, 1, (400, 1))
     y = np.sin(2 * u) + np.roll(u, 2, axis=0)
-    programs = (_reservoir._fit_program, _reservoir._run_open_program, _reservoir._harvest_program)
+    programs = (_reservoir._run_open_program, _reservoir._harvest_program)
     first = bl.train.ESN(1, n_units=64, warmup=30, seed=0).fit(u, y)
     first.run(u[:50]), first.harvest(u)
     sizes = [p._cache_size() for p in programs]

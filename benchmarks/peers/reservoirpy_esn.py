@@ -9,6 +9,12 @@ float64, sparse W), fits it ``horizon`` steps ahead on the first ``n_train`` ste
 the rest.  Prints one line ``RESULT {json}``: ``build_s`` (weights, incl. the spectral radius), ``fit_s``,
 ``run_s`` (fastest of ``--repeats``; each repeat builds a fresh, identically seeded model), ``nrmse`` (RMSE /
 std of the test target) and versions.
+
+With ``--weights file.npz`` (arrays ``W``, ``W_in``, ``bias``: another library's reservoir, e.g. brainlab's ESN
+of the same seed) the model is built on those weights instead of drawing its own, in reservoirpy's own formats
+(``W`` and ``W_in`` as scipy CSR arrays, as its initialisers make them; the bias a float when it is all zeros,
+its default), so the two libraries' test errors compare on the same reservoir; ``fit_s`` then contains no weight
+drawing at all.
 """
 
 import argparse
@@ -32,10 +38,20 @@ def main() -> None:
     ap.add_argument("--horizon", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--weights", default=None, help="npz with W, W_in, bias: use this reservoir")
     a = ap.parse_args()
 
     import reservoirpy
     from reservoirpy.nodes import Reservoir, Ridge
+    from scipy import sparse
+
+    given = {}
+    if a.weights:
+        w = np.load(a.weights)
+        bias = np.asarray(w["bias"], np.float64).reshape(-1)
+        given = dict(W=sparse.csr_array(np.asarray(w["W"], np.float64)),
+                     Win=sparse.csr_array(np.asarray(w["W_in"], np.float64)),
+                     bias=0.0 if not bias.any() else bias)
 
     x = np.load(a.data)
     X, Y = x[: -a.horizon], x[a.horizon:]
@@ -43,7 +59,7 @@ def main() -> None:
     for _ in range(a.repeats):
         t0 = time.perf_counter()
         res = Reservoir(a.units, lr=a.lr, sr=a.sr, rc_connectivity=a.density, input_connectivity=a.input_density,
-                        seed=a.seed)
+                        seed=a.seed, **given)
         model = res >> Ridge(ridge=a.ridge)
         t1 = time.perf_counter()
         model.fit(X[: a.n_train], Y[: a.n_train], warmup=a.warmup)
@@ -54,7 +70,8 @@ def main() -> None:
             best[k] = min(best[k], v)
     yt = Y[a.n_train:]
     nrmse = float(np.sqrt(np.mean((np.asarray(yp) - yt) ** 2)) / yt.std())
-    out = dict(best, nrmse=nrmse, units=a.units, n_train=a.n_train, n_test=int(len(yt)),
+    out = dict(best, nrmse=nrmse, units=a.units, weights="given" if a.weights else "own draw", n_train=a.n_train,
+               n_test=int(len(yt)),
                reservoirpy=reservoirpy.__version__, numpy=np.__version__)
     print("RESULT " + json.dumps(out))
 

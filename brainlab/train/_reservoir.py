@@ -2,7 +2,8 @@ r"""Reservoirs: echo-state networks (ESN) and nonlinear vector autoregression (N
 
 Both turn an input series into features for a linear readout fitted by ridge regression in float64
 (:class:`~brainlab.train.Ridge`).  ESN states are computed by a scan over time inside a vmap over trials, compiled
-once per shape for all ESNs (weights are arguments); fitting forms the readout's sums in the same program.
+once per shape for all ESNs (weights are arguments); fitting streams them, chunk by chunk, into the readout's
+float64 sums.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import brainlab.engine as be
 from brainlab.engine._array import unwrap
 
-from ._ridge import Ridge, RidgeAccumulator, as_trials, batch_sums
+from ._ridge import Ridge, RidgeAccumulator, as_trials
 
 __all__ = ["ESN", "NVAR"]
 
@@ -66,7 +67,8 @@ def _states(p: tuple, u: jax.Array, fb: jax.Array, x0: jax.Array) -> jax.Array:
 
 @jax.jit
 def _harvest_program(p, u, fb, x0):
-    return _states(p, u, fb, x0)
+    xs = _states(p, u, fb, x0)
+    return xs, xs[:, -1]
 
 
 @jax.jit
@@ -75,11 +77,13 @@ def _run_open_program(p, W_out, b_out, u, fb, x0):
     return xs @ W_out + b_out, xs[:, -1]
 
 
-@functools.partial(jax.jit, static_argnames=("warmup", "masked"))
-def _fit_program(p, u, fb, x0, y, mask, last, warmup, masked):
-    # traced with 64-bit types on (ESN.fit): the states stay in the parameters' precision, the sums are float64
-    xs = _states(p, u, fb, x0)
-    return batch_sums(xs, y, mask if masked else None, warmup, True), xs[0, last]
+_CHUNK = 1500  # about this many steps per chunk of ESN.fit
+
+
+def _chunks(T: int) -> list[tuple[int, int]]:
+    """``ESN.fit``'s chunks of time: about ``_CHUNK`` steps each, of equal lengths (at most two compiled shapes)."""
+    C = -(-T // max(1, round(T / _CHUNK)))
+    return [(lo, min(lo + C, T)) for lo in range(0, T, C)]
 
 
 @jax.jit
@@ -122,8 +126,9 @@ class ESN(be.Module):
     gives the same reservoir.
 
     Speed: the reservoir runs as one compiled program per input shape, shared by every ESN of the same sizes (the
-    weights are arguments, not constants), and :meth:`fit` forms the readout's float64 sums
-    :math:`X^\top X, X^\top Y` in that same program, so the states never leave it.
+    weights are arguments, not constants); :meth:`fit` runs it in chunks of about 1,500 steps and forms the
+    readout's float64 sums :math:`X^\top X, X^\top Y` of each chunk with numpy's BLAS while the next chunk runs
+    (on a second core where there is one), and the states are never all in memory.
 
     Args:
         n_inputs: input dimension.
@@ -197,7 +202,7 @@ class ESN(be.Module):
         """
         batch, lengths, single = _batch("ESN", "u", u, self.n_inputs)
         x0 = self._x0(x0, batch.shape[0], single)
-        xs = _harvest_program(self._params(), batch, self._no_feedback(batch), x0)
+        xs = _harvest_program(self._params(), batch, self._no_feedback(batch), x0)[0]
         if single:
             self.x.value = xs[0, lengths[0] - 1]
             return xs[0]
@@ -234,15 +239,24 @@ class ESN(be.Module):
             fb = jnp.concatenate([jnp.zeros_like(ys[:, :1]), ys[:, :-1]], axis=1).astype(batch.dtype)
         else:
             fb = self._no_feedback(batch)
-        masked = bool(np.any(lengths < T))
-        with be.precision("float64"):
-            sums, x_end = _fit_program(self._params(), batch, fb, x0, ys, jnp.asarray(_mask(lengths, T)),
-                                       int(lengths[0]) - 1, warmup=warmup, masked=masked)
-        if single:
-            self.x.value = x_end
+        # The reservoir runs chunk by chunk (one compiled program, the state carried over); each chunk's float64
+        # sums are formed on the host (numpy BLAS on one thread) while the next chunk runs (a compiled call
+        # returns before its result is ready): the sums then add little beyond the reservoir's own loop, and
+        # the states are never all in memory.
+        valid = _mask(lengths, T) > 0
+        valid[:, :warmup] = False
+        y64 = np.asarray(ys, np.float64)
         acc = RidgeAccumulator(self.readout.ridge)
-        acc.load_sums(*sums)
+        p, x, pending = self._params(), x0, None
+        for lo, hi in _chunks(T):
+            xs, x = _harvest_program(p, batch[:, lo:hi], fb[:, lo:hi], x)
+            if pending is not None:
+                acc.add_states(*pending)
+            pending = (xs, y64[:, lo:hi], valid[:, lo:hi])
+        acc.add_states(*pending)
         self.readout.fit_accumulator(acc)
+        if single:  # one trial fills the whole time axis: its last state is the final carry
+            self.x.value = x[0]
         return self
 
     def run(self, u: Any, x0: Any = None) -> jax.Array:

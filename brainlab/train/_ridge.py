@@ -22,6 +22,11 @@ loses most of them (``tests/test_train_readouts.py`` shows the error growing by 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import glob
+import os
 from typing import Any, Sequence
 
 import jax
@@ -161,6 +166,40 @@ class RidgeAccumulator:
         self.sx, self.sy = self.sx + sx, self.sy + sy
         self.xtx, self.xty = self.xtx + xtx, self.xty + xty
 
+    def add_states(self, xs: Any, ys: np.ndarray, valid: np.ndarray) -> "RidgeAccumulator":
+        """Add a chunk of samples with the host's float64 BLAS, on one thread: ``xs`` ``(B, C, F)`` (e.g. a compiled
+        program's result still being computed: this waits for it, so a program dispatched after it, such as the
+        next chunk of a reservoir, runs meanwhile on another core), ``ys`` ``(B, C, M)`` float64 targets and
+        ``valid`` ``(B, C)`` booleans (the samples kept).  The sums are :meth:`add`'s, about the same shift;
+        ``x.T @ x`` of one buffer is a symmetric rank-k update in numpy (BLAS ``syrk``: half the products)."""
+        x = np.asarray(xs)
+        F, M = x.shape[-1], ys.shape[-1]
+        if valid.all():
+            x, y = x.reshape(-1, F), ys.reshape(-1, M)
+        else:
+            x, y = x[valid], ys[valid]
+        if x.shape[0] == 0:
+            return self
+        x = x.astype(np.float64)
+        if self.xtx is None:
+            if self.fit_bias:
+                self.shift_x, self.shift_y = x.mean(0), y.mean(0)
+            else:
+                self.shift_x, self.shift_y = np.zeros(F), np.zeros(M)
+            self.sx, self.sy = np.zeros(F), np.zeros(M)
+            self.xtx, self.xty = np.zeros((F, F)), np.zeros((F, M))
+        elif F != self.xtx.shape[0] or M != self.xty.shape[1]:
+            raise ValueError(f"RidgeAccumulator.add_states: {F} features and {M} outputs, expected "
+                             f"{self.xtx.shape[0]} and {self.xty.shape[1]}.")
+        x -= np.asarray(self.shift_x)
+        y = y - np.asarray(self.shift_y)
+        with _one_blas_thread():
+            xtx, xty = x.T @ x, x.T @ y
+        self.n += float(x.shape[0])
+        self.sx, self.sy = self.sx + x.sum(0), self.sy + y.sum(0)
+        self.xtx, self.xty = self.xtx + xtx, self.xty + xty
+        return self
+
     def load_sums(self, n: Any, sx: jax.Array, sy: jax.Array, xtx: jax.Array, xty: jax.Array, shift_x: jax.Array,
                   shift_y: jax.Array) -> "RidgeAccumulator":
         """Start from sums formed elsewhere, e.g. by :func:`batch_sums` inside a compiled program (float64)."""
@@ -184,6 +223,33 @@ class RidgeAccumulator:
                 f"RidgeAccumulator.solve: the normal equations are singular (ridge={lam}); use ridge > 0."
             )
         return W, b
+
+
+@functools.cache
+def _blas_threads_setter() -> Any:
+    """numpy's OpenBLAS ``openblas_set_num_threads_local`` (per calling thread), or ``None`` (another BLAS)."""
+    try:
+        libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
+        fn = ctypes.CDLL(libs[0]).openblas_set_num_threads_local if libs else None
+    except (OSError, AttributeError):
+        return None
+    if fn is not None:
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Any:
+    """numpy's BLAS on one thread in this thread (others unchanged).  Where its products overlap a compiled
+    program running on another core, a second BLAS thread would only contend with it (and OpenBLAS's idle
+    threads spin for a while after each call, taking that core)."""
+    fn = _blas_threads_setter()
+    previous = fn(1) if fn is not None else None
+    try:
+        yield
+    finally:
+        if fn is not None:
+            fn(previous)
 
 
 def batch_sums(xs: jax.Array, ys: jax.Array, ws: jax.Array | None, warmup: int,
