@@ -39,7 +39,7 @@ KINDS = ("neuron", "synapse", "output", "input", "network")
 PAYLOAD_VERSION = 1
 
 _INPUTS = ("PoissonSpikes", "PoissonInput", "OUNoise", "SpikeTimes")
-_NETWORKS = ("coba", "cuba", "cobahh")
+_NETWORKS = ("coba", "cuba", "cobahh", "decision_making")
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -129,6 +129,14 @@ _INPUT_SNIPPETS = {
 
 
 def _network_snippet(name: str) -> str:
+    if name == "decision_making":
+        return (
+            "import brainlab as bl\n\n"
+            "net = bl.networks.decision_making(500, coherence=51.2, seed=0)   # Wang (2002), pools A, B, N and I\n"
+            "print(net.summary())\n"
+            "res = bl.Runner(net, monitors={'A': 'A.spike', 'B': 'B.spike'}).run(300.0)   # 300 ms\n"
+            "res.data['A'].mean() * 1e4, res.data['B'].mean() * 1e4   # mean rates of the two choice pools (Hz)\n"
+        )
     return (
         "import brainlab as bl\n\n"
         f"net = bl.networks.{name}(400, seed=0)          # 320 excitatory + 80 inhibitory neurons\n"
