@@ -34,7 +34,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["network_svg", "layout"]
+__all__ = ["network_svg", "layout", "edge_geometry", "node_title", "edge_title", "node_detail"]
 
 COLOURS = {"excitatory": "#c0392b", "inhibitory": "#2471a3", "mixed": "#7d3c98"}
 _W, _H = 132.0, 58.0          # node box
@@ -167,7 +167,8 @@ def _marker_defs() -> list[str]:
     return out
 
 
-def _edge_title(e: dict) -> str:
+def edge_title(e: dict) -> str:
+    """The hover text of an edge (its SVG ``<title>``)."""
     lines = [f"{e['name']}: {e['pre']} \u2192 {e['post']} ({e['sign']})"]
     rule = e.get("rule")
     if rule:
@@ -207,13 +208,28 @@ def _label(x: float, y: float, lines: tuple[str, str], colour: str) -> str:
             f'<tspan x="{x:.1f}" dy="-0.2em">{a}</tspan><tspan x="{x:.1f}" dy="1.2em">{b}</tspan></text>')
 
 
-def _edges(doc: dict, pos: dict) -> list[str]:
+def edge_geometry(doc: dict[str, Any], pos: dict[str, tuple[float, float]] | None = None) -> list[dict[str, Any]]:
+    r"""The drawn shape of each edge of a network document, in the SVG's coordinates (x right, y down).
+
+    One dict per edge, in document order: ``id``, ``pre``, ``post``, ``sign``, ``kind``; ``curve``, the control
+    points of a quadratic (3 points: start, control, end) or, for a self-loop, a cubic Bézier curve (4 points);
+    ``label``, the centre ``(x, y)`` of its two-line label and ``lines``, that label's text.  ``pos``: the node
+    centres (default :func:`layout`).
+
+    Example:
+        >>> import brainlab as bl
+        >>> from brainlab._mime import network_document
+        >>> g = edge_geometry(network_document(bl.networks.coba(100, seed=1)))
+        >>> [(e["id"], len(e["curve"])) for e in g]
+        [('EE', 4), ('EI', 3), ('IE', 3), ('II', 4)]
+    """
+    pos = layout(doc) if pos is None else pos
     edges = doc["edges"]
     out = []
     loops: dict[str, int] = {}
     pairs: dict[tuple[str, str], int] = {}
     for e in edges:
-        colour, sign = COLOURS[e["sign"]], e["sign"]
+        sign = e["sign"]
         (x0, y0), (x1, y1) = pos[e["pre"]], pos[e["post"]]
         gap = 2.0 if sign == "excitatory" else 3.0
         if e["pre"] == e["post"]:
@@ -222,8 +238,7 @@ def _edges(doc: dict, pos: dict) -> list[str]:
             h, spread = _LOOP + 14 * k, 26 + 8 * k
             sx, sy = x0 - spread, y0 - _H / 2
             ex, ey = x0 + spread, y0 - _H / 2 - gap
-            d = f"M {sx:.1f} {sy:.1f} C {x0 - spread - 24:.1f} {sy - h:.1f} {x0 + spread + 24:.1f} {sy - h:.1f} " \
-                f"{ex:.1f} {ey:.1f}"
+            curve = [(sx, sy), (x0 - spread - 24, sy - h), (x0 + spread + 24, sy - h), (ex, ey)]
             lx, ly = x0, sy - 0.75 * h - 12
         else:
             key = (min(e["pre"], e["post"]), max(e["pre"], e["post"]))
@@ -236,26 +251,52 @@ def _edges(doc: dict, pos: dict) -> list[str]:
             cx, cy = (x0 + x1) / 2 - uy * bend * 2, (y0 + y1) / 2 + ux * bend * 2
             sx, sy = _boundary(x0, y0, cx, cy)
             ex, ey = _boundary(x1, y1, cx, cy, gap)
-            d = f"M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}"
+            curve = [(sx, sy), (cx, cy), (ex, ey)]
             lx, ly = 0.25 * sx + 0.5 * cx + 0.25 * ex, 0.25 * sy + 0.5 * cy + 0.25 * ey
             nx, ny = -uy, ux  # the side the curve bends to; a straight arrow gets its label above it
             if bend == 0.0 and ny > 0 or bend == 0.0 and ny == 0 and nx > 0:
                 nx, ny = -nx, -ny
             lx, ly = lx + nx * 14, ly + ny * 14
-        dash = ' stroke-dasharray="5 3"' if e.get("kind") == "input" else ""
-        out.append(f'<g class="bl-edge" data-id="{_esc(e.get("id", e["name"]))}" data-pre="{_esc(e["pre"])}" '
-                   f'data-post="{_esc(e["post"])}" data-sign="{sign}"><title>{_esc(_edge_title(e))}</title>'
-                   f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{dash} '
-                   f'marker-end="url(#bl-{sign})"/>{_label(lx, ly, _edge_label(e), colour)}</g>')
+        out.append({"id": e.get("id", e["name"]), "pre": e["pre"], "post": e["post"], "sign": sign,
+                    "kind": e.get("kind", "projection"), "curve": curve, "label": (lx, ly),
+                    "lines": _edge_label(e), "edge": e})
     return out
 
 
-def _node_title(n: dict) -> str:
+def _edges(doc: dict, pos: dict) -> list[str]:
+    out = []
+    for g in edge_geometry(doc, pos):
+        e, sign = g["edge"], g["sign"]
+        colour = COLOURS[sign]
+        pts = g["curve"]
+        if len(pts) == 4:
+            (sx, sy), (ax, ay), (bx, by), (ex, ey) = pts
+            d = f"M {sx:.1f} {sy:.1f} C {ax:.1f} {ay:.1f} {bx:.1f} {by:.1f} {ex:.1f} {ey:.1f}"
+        else:
+            (sx, sy), (cx, cy), (ex, ey) = pts
+            d = f"M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}"
+        lx, ly = g["label"]
+        dash = ' stroke-dasharray="5 3"' if e.get("kind") == "input" else ""
+        out.append(f'<g class="bl-edge" data-id="{_esc(e.get("id", e["name"]))}" data-pre="{_esc(e["pre"])}" '
+                   f'data-post="{_esc(e["post"])}" data-sign="{sign}"><title>{_esc(edge_title(e))}</title>'
+                   f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{dash} '
+                   f'marker-end="url(#bl-{sign})"/>{_label(lx, ly, g["lines"], colour)}</g>')
+    return out
+
+
+def node_title(n: dict) -> str:
+    """The hover text of a node (its SVG ``<title>``)."""
     lines = [f"{n['name']}: {n.get('module', '')}.{n['model']}".replace(': .', ': ') + (f", {n['size']} neurons" if n.get("size") else "")]
     if n.get("n_inputs") is not None:
         lines.append(f"{n['n_inputs']} Poisson sources per neuron")
     lines += [f"{p['name']} = {_amount(p)}" for p in n.get("params", [])]
     return "\n".join(lines)
+
+
+def node_detail(n: dict) -> str:
+    """The third line of a node's box: ``'n=800'``, ``'100 sources'`` or ``'input'``."""
+    return f"n={n['size']}" if n.get("size") is not None else (
+        f"{n['n_inputs']} sources" if n.get("n_inputs") is not None else "input")
 
 
 def _nodes(doc: dict, pos: dict) -> list[str]:
@@ -265,10 +306,9 @@ def _nodes(doc: dict, pos: dict) -> list[str]:
         is_input = n.get("kind") == "input"
         fill, stroke = ("#fdf2e9", "#b9770e") if is_input else ("#f4f6f7", "#566573")
         dash = ' stroke-dasharray="4 2"' if is_input and n.get("size") is None else ""
-        detail = f"n={n['size']}" if n.get("size") is not None else (
-            f"{n['n_inputs']} sources" if n.get("n_inputs") is not None else "input")
+        detail = node_detail(n)
         out.append(f'<g class="bl-node" data-id="{_esc(n["id"])}" data-kind="{_esc(n.get("kind", "population"))}">'
-                   f"<title>{_esc(_node_title(n))}</title>"
+                   f"<title>{_esc(node_title(n))}</title>"
                    f'<rect x="{x - _W / 2:.1f}" y="{y - _H / 2:.1f}" width="{_W:g}" height="{_H:g}" rx="10" '
                    f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}/>'
                    f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="13" font-weight="bold">'
