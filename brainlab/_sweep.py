@@ -94,9 +94,12 @@ def _set_param(target: Any, dotted: str, value: float) -> None:
     setattr(obj, name, value)
 
 
-def sweep_member(model: Any, params: Mapping[str, float]) -> Any:
+def sweep_member(model: Any, params: Mapping[str, float], *, set_index: int | None = None) -> Any:
     """The model of one parameter set, as :func:`sweep` makes it: ``model(**params)`` for a build function, else
     a deep copy of the population or Network with each (dotted) parameter set (``{'E.tau': 20.0}``).
+
+    ``set_index=i`` makes set ``i`` of a sweep with ``independent_noise=True``: its random generators start from
+    the keys ``jax.random.fold_in(key, i)`` (so one point of such a sweep can be run again alone).
 
     Example:
         >>> import brainlab as bl
@@ -109,11 +112,17 @@ def sweep_member(model: Any, params: Mapping[str, float]) -> Any:
         m = copy.deepcopy(model)
         for k, v in params.items():
             _set_param(m, k, float(v))
-        return m
-    if callable(model):
-        return model(**params)
-    raise TypeError(f"bl.sweep: model must be a population, a Network or a build function, got "
-                    f"{type(model).__name__}.")
+    elif callable(model):
+        m = model(**params)
+    else:
+        raise TypeError(f"bl.sweep: model must be a population, a Network or a build function, got "
+                        f"{type(model).__name__}.")
+    if set_index is not None:
+        if isinstance(set_index, bool) or not isinstance(set_index, (int, np.integer)) or set_index < 0:
+            raise ValueError(f"bl.sweep: set_index must be a whole number >= 0 (the set's place in the sweep), "
+                             f"got {set_index!r}.")
+        _independent_keys(m, int(set_index))
+    return m
 
 
 def _fold_key(data: Any, i: int) -> Any:
@@ -123,13 +132,12 @@ def _fold_key(data: Any, i: int) -> Any:
     return _keys.raw(jax.random.fold_in(_keys.typed(data), i))
 
 
-def _independent_keys(members: list[Any]) -> None:
+def _independent_keys(member: Any, i: int) -> None:
     """Give the random generators of set ``i`` the keys ``fold_in(key, i)`` (value and reset value)."""
-    for i, m in enumerate(members):
-        for s in m.states().values():
-            if s.kind == "random":
-                s._value = _fold_key(s._value, i)
-                s._init = _fold_key(s._init, i)
+    for s in member.states().values():
+        if s.kind == "random":
+            s._value = _fold_key(s._value, i)
+            s._init = _fold_key(s._init, i)
 
 
 def _shard(batch: Any, n_sets: int, shard: bool) -> int:
@@ -188,9 +196,8 @@ class SweepRun:
         if not isinstance(model, be.Module) and not callable(model):
             raise TypeError(f"bl.sweep: model must be a population, a Network or a build function, got "
                             f"{type(model).__name__}.")
-        members = [sweep_member(model, {k: float(v[i]) for k, v in values.items()}) for i in range(n_sets)]
-        if independent_noise:
-            _independent_keys(members)
+        members = [sweep_member(model, {k: float(v[i]) for k, v in values.items()},
+                                set_index=i if independent_noise else None) for i in range(n_sets)]
         nets = [m if isinstance(m, Network) else Network(**{getattr(m, "name", None) or type(m).__name__: m})
                 for m in members]
         batch = be.stack_modules(nets)

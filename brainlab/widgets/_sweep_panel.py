@@ -14,9 +14,10 @@ import ipywidgets as W
 import numpy as np
 
 from .._runner_config import _number
+from .._sweep import SweepRun
 from ._live_args import running_loop
 from ._panel import AbstractPanel
-from ._sweep_panel_model import (MEASURES, OWNER, GridRun, SweepTarget, axis, check_measure, edges, fmt,
+from ._sweep_panel_model import (MEASURES, OWNER, SweepTarget, axis, check_measure, edges, fmt, grid_run,
                                  is_geometric, measure_function, v_monitors)
 
 __all__ = ["SweepPanel"]
@@ -63,6 +64,9 @@ class SweepPanel(AbstractPanel):
         every: simulated ms per chunk (default a tenth of ``duration``): the progress bar's step.
         raster_neurons: a network's raster shows at most this many neurons (the first of each population, in
             proportion).
+        independent_noise: give each set its own random streams (``bl.sweep(..., independent_noise=True)``);
+            by default a stochastic model draws the same numbers in every set (common random numbers: a smooth
+            map whose differences are the parameters' effect; see :func:`brainlab.sweep`).
         run: run the grid at construction (default True).
 
     Attributes: ``values`` (the measure, shape ``[len(y), len(x)]``: rows are y), ``x_values``, ``y_values`` (the
@@ -86,7 +90,7 @@ class SweepPanel(AbstractPanel):
 
     def __init__(self, model: Any, x: Any, y: Any, measure: Any = "rate", *, duration: float = 200.0,
                  inputs: Any = None, dt: float | None = None, monitors: Mapping[str, Any] | None = None,
-                 every: float | None = None, raster_neurons: int = 500,
+                 every: float | None = None, raster_neurons: int = 500, independent_noise: bool = False,
                  title: str | None = None, run: bool = True):
         self.target = SweepTarget(model)
         self.x_name, self.x_values = axis("x", x)
@@ -109,6 +113,9 @@ class SweepPanel(AbstractPanel):
         if isinstance(raster_neurons, bool) or not isinstance(raster_neurons, (int, np.integer)) or raster_neurons < 1:
             raise ValueError(f"{OWNER}: raster_neurons must be a whole number >= 1, got {raster_neurons!r}.")
         self.raster_neurons = int(raster_neurons)
+        if not isinstance(independent_noise, bool):
+            raise TypeError(f"{OWNER}: independent_noise must be True or False, got {independent_noise!r}.")
+        self.independent_noise = independent_noise
         super().__init__(title or f"sweep of {self.target.name} over {self.x_name} and {self.y_name}")
 
         self.results: list[Any] | None = None
@@ -118,7 +125,7 @@ class SweepPanel(AbstractPanel):
         self.point_result: Any = None
         self.selected: tuple[int, int] | None = None
         self._ran: dict[str, Any] | None = None  # the grid, duration and monitors of the shown results
-        self._plan: GridRun | None = None
+        self._plan: SweepRun | None = None
         self._plan_spec: dict[str, Any] = {}
         self._job: dict[str, Any] = {}
         self._task: asyncio.Task | None = None
@@ -237,7 +244,7 @@ class SweepPanel(AbstractPanel):
         else:
             self._task = loop.create_task(self._run_task(job))
 
-    def _prepare(self, job: dict[str, Any]) -> GridRun:
+    def _prepare(self, job: dict[str, Any]) -> SweepRun:
         """Build the copies (or call the build function) for every set of ``job``'s grid, stacked, and the
         chunked run over them."""
         xs, ys = job["x"], job["y"]
@@ -246,10 +253,12 @@ class SweepPanel(AbstractPanel):
         v_full, v_pops = v_monitors(first, self.target.name, self.target.kind)
         monitors = {**v_full, **self.monitors}
         code_monitors = {**v_full, **{f"V_{p}": f"{p}.V" for p in v_pops}, **self.monitors}
-        plan = GridRun(self.target, sets, job["duration"], inputs=self.inputs, dt=self.dt, monitors=monitors,
-                       every=self.every, v_means=[p for p in v_pops if f"Vmean_{p}" not in self.monitors])
+        plan = grid_run(self.target, sets, job["duration"], inputs=self.inputs, dt=self.dt, monitors=monitors,
+                       every=self.every, v_means=[p for p in v_pops if f"Vmean_{p}" not in self.monitors],
+                       independent_noise=self.independent_noise)
         self._plan = plan
-        self._plan_spec = {**job, "monitors": code_monitors, "dt": plan.runner.dt}
+        self._plan_spec = {**job, "monitors": code_monitors, "dt": plan.dt,
+                           "independent_noise": self.independent_noise}
         return plan
 
     async def _run_task(self, job: dict[str, Any]) -> None:
@@ -266,19 +275,19 @@ class SweepPanel(AbstractPanel):
             self.show_error(exc, "sweep")
             self._plan = None
 
-    def _chunk(self, plan: GridRun) -> None:
-        plan.step()
+    def _chunk(self, plan: SweepRun) -> None:
+        next(plan, None)
         pct = int(math.floor(100 * plan.fraction + 1e-9))
         self.progress.value, self.progress.description = pct, f"{pct} %"
         self.set_status(f"running {plan.n_sets} parameter sets in one batch: {pct} % of {plan.duration:g} ms",
                         "busy")
 
-    def _finish(self, plan: GridRun, spec: dict[str, Any]) -> None:
+    def _finish(self, plan: SweepRun, spec: dict[str, Any]) -> None:
         if self._plan is not plan:
             return
         self._plan = None
         self.devices = plan.devices
-        self.results = plan.results()
+        self.results = plan.result().runs
         self._ran = spec
         self._show_values()
         self.progress.value, self.progress.description = 100, "100 %"
@@ -413,7 +422,7 @@ class SweepPanel(AbstractPanel):
         if self.target.kind == "neuron":
             out = self._open_explorer(params)
         else:
-            out = self._open_raster(params, where)
+            out = self._open_raster(params, where, j * xs.size + i)
         self.set_status(f"opened {where}", "ok")
         return out
 
@@ -446,10 +455,10 @@ class SweepPanel(AbstractPanel):
             return 0.0
         return float(arr.reshape(()))
 
-    def _open_raster(self, params: dict[str, float], where: str) -> Any:
+    def _open_raster(self, params: dict[str, float], where: str, index: int) -> Any:
         from .._runner import Runner
 
-        member = self.target.member(params)
+        member = self.target.member(params, set_index=index if self._ran["independent_noise"] else None)
         runner = Runner(member, dt=self._ran["dt"], progress=False)
         res = runner.run(self._ran["duration"], inputs=self.inputs)
         self.point_result = res
@@ -483,6 +492,8 @@ class SweepPanel(AbstractPanel):
             args.insert(0, f"inputs={_literal(self.inputs)}")
         if self._ran["monitors"]:
             args.append(f"monitors={_literal(self._ran['monitors'])}")
+        if self._ran["independent_noise"]:
+            args.append("independent_noise=True")
         lines.append(f"res = bl.sweep(model, grid, {duration!r}, {', '.join(args)})")
         lines.append(f"duration = {duration!r}")
         if callable(self.measure):

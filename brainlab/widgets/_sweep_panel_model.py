@@ -4,7 +4,6 @@ code text that reproduces a sweep with :func:`brainlab.sweep`."""
 
 from __future__ import annotations
 
-import copy
 import inspect
 import math
 import textwrap
@@ -13,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SweepTarget", "axis", "MEASURES", "measure_function", "GridRun"]
+__all__ = ["SweepTarget", "axis", "MEASURES", "measure_function", "grid_run"]
 
 OWNER = "SweepPanel"
 
@@ -82,16 +81,12 @@ class SweepTarget:
         index = getattr(type(owner), "_param_index", {}) if owner is not None else {}
         return index[pname].unit if pname in index else ""
 
-    def member(self, params: Mapping[str, float]) -> Any:
-        """One model with ``params`` set (a build function's result, or a copy of the model)."""
-        from .._sweep import _set_param
+    def member(self, params: Mapping[str, float], set_index: int | None = None) -> Any:
+        """One model with ``params`` set (a build function's result, or a copy of the model); ``set_index``: set
+        that many of a sweep with independent noise (:func:`brainlab._sweep.sweep_member`)."""
+        from .._sweep import sweep_member
 
-        if self.kind == "build":
-            return self.model(**params)
-        m = copy.deepcopy(self.model)
-        for k, v in params.items():
-            _set_param(m, k, float(v))
-        return m
+        return sweep_member(self.model, params, set_index=set_index)
 
     def code(self) -> list[str]:
         """Lines that define ``model`` as the panel's target (see :meth:`SweepPanel.code`)."""
@@ -233,7 +228,7 @@ def check_measure(measure: Any) -> None:
 def v_monitors(member: Any, name: str, kind: str) -> tuple[dict[str, Any], list[str]]:
     """What ``mean_V`` records: ``({'V': '<name>.V'}, [])`` for a neuron model (every neuron), else
     ``({}, populations)``: the spiking populations with a State ``V``, whose mean over the neurons
-    :class:`GridRun` records at each step (``'Vmean_<population>'``; :meth:`SweepPanel.code` records the whole
+    :func:`grid_run` records at each step (``'Vmean_<population>'``; :meth:`SweepPanel.code` records the whole
     States instead, as ``'V_<population>'``: the same mean, more memory)."""
     if kind == "neuron":
         return ({"V": f"{name}.V"} if "V" in {v.name for v in type(member).VARIABLES} else {}), []
@@ -243,67 +238,26 @@ def v_monitors(member: Any, name: str, kind: str) -> tuple[dict[str, Any], list[
     return {}, [p for p in names if f"{p}.V" in states]
 
 
-class GridRun:
-    r"""One batched run of every parameter set of a grid, chunk by chunk (``step()``), as :func:`brainlab.sweep`
-    runs it in one call: the same copies, stacked, one vmapped program, the sets spread over every device when
-    their number divides the set count (``devices``); ``fraction`` tells how far it is."""
+def grid_run(target: SweepTarget, sets: list[dict[str, float]], duration: float, *, inputs: Any,
+             dt: float | None, monitors: Mapping[str, Any], every: float | None, v_means: list[str] = (),
+             independent_noise: bool = False) -> Any:
+    r"""The batched run of every parameter set of a grid, chunk by chunk: a :class:`brainlab._sweep.SweepRun`
+    (the same copies, stacking, vmapped program and device sharding as :func:`brainlab.sweep`), in chunks of
+    ``every`` ms (default a tenth of ``duration``).  ``v_means`` names populations whose mean ``V`` over the
+    neurons is recorded per set and step, as ``'Vmean_<population>'``."""
+    from .._sweep import SweepRun
 
-    def __init__(self, target: SweepTarget, sets: list[dict[str, float]], duration: float, *, inputs: Any,
-                 dt: float | None, monitors: Mapping[str, Any], every: float | None, v_means: list[str] = ()):
-        from .. import engine as be
-        from .._network import Network
-        from .._runner import Runner
+    params = {k: np.array([p[k] for p in sets]) for k in sets[0]}
 
-        members = [target.member(p) for p in sets]
-        nets = [m if isinstance(m, Network) else Network(**{getattr(m, "name", None) or type(m).__name__: m})
-                for m in members]
-        batch = be.stack_modules(nets)
-        self.devices = _shard(batch, len(sets))
-        monitors = dict(monitors)
-        states = batch.states()
+    def grid_monitors(net: Any) -> dict[str, Any]:
+        out = dict(monitors)
+        states = net.states()
         for pop in v_means:  # per-step means, inside the vmapped step: one number per set and step
-            monitors.setdefault(f"Vmean_{pop}", lambda s=states[f"{pop}.V"]: s.value.mean())
-        self.runner = Runner(batch, monitors=monitors or None, dt=dt, progress=False)
-        self.runner._batched = batch
-        self.n_steps = self.runner._steps_of(OWNER, duration)
-        every = every if every is not None else duration / 10
-        every = max(self.runner.dt, round(every / self.runner.dt) * self.runner.dt)
-        self.it = self.runner.chunks(duration, inputs=inputs, every=every)
-        self.n_sets = len(sets)
-        self.duration = duration
+            out.setdefault(f"Vmean_{pop}", lambda s=states[f"{pop}.V"]: s.value.mean())
+        return out
 
-    @property
-    def fraction(self) -> float:
-        return self.it.steps_done / self.n_steps
-
-    @property
-    def done(self) -> bool:
-        return self.it.done
-
-    def step(self) -> None:
-        """Run the next chunk (of every set at once)."""
-        if not self.it.done:
-            next(self.it, None)
-
-    def results(self) -> list[Any]:
-        """One :class:`~brainlab.RunResult` per set."""
-        return list(self.it.result())
-
-
-def _shard(batch: Any, n_sets: int) -> int:
-    """Place the stacked States' sets across ``jax.devices()`` (as ``bl.sweep`` does) when there are several and
-    their number divides ``n_sets``; returns the number of devices used."""
-    import jax
-
-    devices = jax.devices()
-    if len(devices) < 2 or n_sets % len(devices):
-        return 1
-    mesh = jax.sharding.Mesh(np.array(devices), ("sets",))
-    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("sets"))
-    for s in batch.states().values():
-        s._value = jax.device_put(s._value, spec)
-        s._init = jax.device_put(s._init, spec)
-    return len(devices)
+    return SweepRun(target.model, params, duration, monitors=grid_monitors, inputs=inputs, dt=dt,
+                    every=every if every is not None else duration / 10, independent_noise=independent_noise)
 
 
 def fmt(v: float) -> str:
