@@ -306,7 +306,7 @@ class BifurcationPanel(AbstractPanel):
         pad = 0.02 * (hi - lo)
         title = (f"{self.system.name}: equilibria and cycles in {self.param}" if one else
                  f"{self.system.name}: fold and Hopf curves in ({self.param}, {self.param2})")
-        fig = figure(width=560, height=400, title=title, tools=_TOOLS, x_range=Range1d(lo - pad, hi + pad))
+        fig = figure(width=700, height=400, title=title, tools=_TOOLS, x_range=Range1d(lo - pad, hi + pad))
         fig.xaxis.axis_label = self.param
         fig.yaxis.axis_label = self.variable if one else self.param2
         src = self.sources
@@ -355,7 +355,8 @@ class BifurcationPanel(AbstractPanel):
         self._span_x = Span(location=lo, dimension="height", line_color=_CURSOR, line_width=1.5)
         fig.add_layout(self._span_x)
         fig.legend.click_policy = "hide"
-        fig.legend.location = "top_left"
+        fig.legend.label_text_font_size = "9pt"
+        fig.add_layout(fig.legend[0], "right")  # beside the plot: inside, it hid branches and labels
         tap = self.guarded(self.tap, "click")
 
         def on_tap(event: Any) -> None:  # bokeh checks the signature: one argument
@@ -380,7 +381,8 @@ class BifurcationPanel(AbstractPanel):
         d = self.diagram
         sps = ", ".join(f"{sp.label} {self.param}={sp.params[self.param]:.4g}" for sp in d.branch.special_points)
         more = (f"; {len(d.cycles)} cycle branch(es)" if self.param2 is None else f"; {len(d.curves)} curve(s)")
-        return f"{len(d.branch)} equilibria" + (f" ({sps})" if sps else "") + more + "; click to set the parameter"
+        return (f"equilibrium branch of {len(d.branch)} points" + (f" ({sps})" if sps else "") + more
+                + "; click to set the parameter")
 
     def _build_layout(self) -> W.Widget:
         sliders = [self.controls["value"]] + ([self.controls["value2"]] if "value2" in self.controls else [])
