@@ -66,9 +66,10 @@ def test_forms_add_populations_and_a_projection(two_pops):
     direct = bl.Projection(bl.neurons.LIF(80), bl.neurons.LIF(20), bl.conn.FixedProb(0.2, seed=3),
                            bl.synapses.Expon(), bl.outputs.CUBA(), weight=1.6, delay=1.0)
     assert np.array_equal(proj.to_dense(), direct.to_dense()) and proj.delay == 1.0
-    # the diagram and the parts list show them
-    assert all(f'class="bl-node" data-id="{name}"' in b.diagram.value for name in ("E", "I"))
-    assert 'data-id="EI" data-pre="E" data-post="I"' in b.diagram.value
+    # the diagram, its static SVG and the parts list show them
+    assert b.sources["diagram_nodes"].data["id"] == ["E", "I"] and b.sources["diagram_edges"].data["id"] == ["EI"]
+    assert all(f'class="bl-node" data-id="{name}"' in b.svg() for name in ("E", "I"))
+    assert 'data-id="EI" data-pre="E" data-post="I"' in b.svg()
     assert [v for _, v in c["select"].options] == ["", "E", "I", "EI"]
 
 
@@ -233,7 +234,8 @@ def test_round_trip_from_a_given_network_and_from_an_empty_one(two_pops):
 def test_live_run_changes_are_replayed_by_the_exported_code():
     b = NetworkBuilder(bl.networks.coba(200, seed=2))
     live = b.run(60.0, controls=["E.I_ext", "IE.weight"], traces=["E.V"], start=False)
-    assert sorted(live.figures) == ["raster", "rates", "traces"] == sorted(b.figures)
+    assert sorted(live.figures) == ["raster", "rates", "traces"] and sorted(b.figures) == ["diagram", "raster",
+                                                                                          "rates", "traces"]
     assert b.sources["raster"] is live.sources["raster"]
     live.run_for(20.0)
     live.controls["E.I_ext"].value = 26.0
@@ -340,4 +342,148 @@ def test_opening_each_part_and_updating_it_unchanged_keeps_the_network(start):
     ends = {net.path_of(x) for p in net.projections().values() for x in (getattr(p, "pre", None), p.post)
             if x is not None}
     assert new in ends and old not in ends
+    b.close()
+
+
+# -- the clickable diagram ----------------------------------------------------------------------------------------
+# Where to click comes from the static SVG's text (its boxes and its Bézier paths), not from the bokeh diagram's
+# own geometry: the bokeh y axis points up, so a point (x, y) of the SVG is (x, -y) on the diagram.
+
+SVG = {"s": "http://www.w3.org/2000/svg"}
+
+
+def _svg_parts(svg):
+    """``({node: centre}, {edge: midpoint of its curve}, {edge: its hover title})`` read from the SVG text."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    nodes = {}
+    for g in root.iterfind(".//s:g[@class='bl-node']", SVG):
+        r = g.find("s:rect", SVG)
+        nodes[g.get("data-id")] = (float(r.get("x")) + float(r.get("width")) / 2,
+                                   float(r.get("y")) + float(r.get("height")) / 2, float(r.get("width")),
+                                   float(r.get("height")))
+    mids, titles = {}, {}
+    for g in root.iterfind(".//s:g[@class='bl-edge']", SVG):
+        d = g.find("s:path", SVG).get("d")
+        pts = np.array([float(v) for v in re.findall(r"-?\d+\.?\d*", d)]).reshape(-1, 2)
+        w = np.array([1, 2, 1]) / 4 if len(pts) == 3 else np.array([1, 3, 3, 1]) / 8  # B(1/2)
+        mids[g.get("data-id")] = tuple(w @ pts)
+        titles[g.get("data-id")] = g.find("s:title", SVG).text
+    return nodes, mids, titles
+
+
+def tap(b, x, y):
+    """What bokeh does for a click on the diagram: the figure's Tap callbacks get a Tap event."""
+    from bokeh import events
+
+    fig = b.figures["diagram"]
+    for callback in fig._event_callbacks["tap"]:
+        callback(events.Tap(fig, x=x, y=y))
+
+
+def test_a_click_on_a_node_opens_its_form():
+    b = NetworkBuilder("E/I with Poisson sources, delays, STP", template_size=100)
+    b.widget
+    c = b.controls
+    nodes, _, _ = _svg_parts(b.svg())
+    assert sorted(nodes) == ["E", "I", "noise", "src"]
+    x, y, w, h = nodes["I"]
+    tap(b, x + 0.4 * w, -(y - 0.4 * h))  # near the box's corner, still inside
+    assert c["select"].value == "I" and c["tabs"].selected_index == 0
+    assert c["pop.name"].value == "I" and c["pop.size"].value == 20 and c["pop.tau"].value == 10.0
+    assert c["update_population"].disabled is False and not c["delete"].disabled
+    x, y, *_ = nodes["noise"]  # an input module opens the input form
+    tap(b, x, -y)
+    assert c["select"].value == "noise" and c["tabs"].selected_index == 1
+    assert c["input.kind"].value == "OUNoise" and c["input.target"].value == "I" and c["input.sigma"].value == 2.0
+    x, y, *_ = nodes["src"]  # spike sources too
+    tap(b, x, -y)
+    assert c["select"].value == "src" and c["input.kind"].value == "PoissonSpikes" and c["input.size"].value == 200
+    # the chosen part is outlined: its box
+    sel = b.sources["diagram_selection"].data
+    assert len(sel["xs"]) == 1 and min(sel["xs"][0]) == pytest.approx(x - nodes["src"][2] / 2)
+    # empty space: nothing changes; choosing in the list outlines the part as well
+    tap(b, x, -y + 3 * nodes["src"][3])
+    assert c["select"].value == "src" and not b.errors, b.errors
+    c["select"].value = "E"
+    assert len(b.sources["diagram_selection"].data["xs"]) == 1
+    c["new"].click()
+    assert b.sources["diagram_selection"].data["xs"] == []
+    b.close()
+
+
+@pytest.mark.parametrize("start", ["COBA", "E/I with Poisson sources, delays, STP"])
+def test_a_click_on_an_arrow_opens_its_projection(start):
+    b = NetworkBuilder(start, template_size=100)
+    b.widget
+    c = b.controls
+    nodes, mids, _ = _svg_parts(b.svg())
+    desc = b.network_dict()
+    inside = {e for e, (mx, my) in mids.items()
+              if any(abs(mx - x) <= w / 2 and abs(my - y) <= h / 2 for x, y, w, h in nodes.values())}
+    clicked = [e for e in mids if e not in inside]  # a midpoint inside a box picks the box (drawn on top)
+    assert len(clicked) >= 4, (sorted(mids), inside)
+    for edge in clicked:
+        c["new"].click()
+        mx, my = mids[edge]
+        tap(b, mx + 2.0, -my - 2.0)  # a little off the curve
+        assert c["select"].value == edge, edge
+        kind, entry = next((k, e) for k in ("projections", "inputs") for e in desc[k] if e["path"] == edge)
+        if kind == "projections":
+            assert c["tabs"].selected_index == 2
+            assert (c["proj.name"].value, c["proj.pre"].value, c["proj.post"].value) == (edge, entry["pre"],
+                                                                                        entry["post"])
+            assert c["proj.weight"].value == pytest.approx(float(np.mean(entry["weight"])), rel=1e-6)
+        else:
+            assert c["tabs"].selected_index == 1 and c["input.name"].value == edge
+        sel = b.sources["diagram_selection"].data  # outlined: its curve (an input module: its box too)
+        assert len(sel["xs"]) == (1 if kind == "projections" else 2) and len(sel["xs"][-1]) > 10
+    assert not b.errors, b.errors
+    b.close()
+
+
+def _expected_ids(desc):
+    nodes = [e["path"] for e in desc["populations"]] + [e["path"] for e in desc["inputs"]]
+    edges = [e["path"] for e in desc["projections"]] + [e["path"] for e in desc["inputs"]]
+    return sorted(nodes), sorted(edges)
+
+
+def test_the_diagram_sources_follow_every_change():
+    b = NetworkBuilder()
+    b.widget
+    fig, sources = b.figures["diagram"], dict(b.sources)
+    steps = [
+        lambda: b.add_population("E", "LIF", 40, V_rest=-45.0),
+        lambda: b.add_population("I", "LIF", 10),
+        lambda: b.add_projection("EI", "E", "I", weight=1.0),
+        lambda: b.add_projection("II", "I", "I", output="CUBA", weight=-2.0),
+        lambda: b.add_input("drive", "PoissonInput", "E", n_inputs=10),
+        lambda: b.add_input("src", "PoissonSpikes", size=30),
+        lambda: b.add_projection("srcI", "src", "I"),
+        lambda: b.edit("E", name="Exc", size=30),
+        lambda: b.delete("I"),
+        b.undo, b.undo, b.redo, lambda: b.delete("drive"), b.undo,
+    ]
+    for step in steps:
+        step()
+        nodes, edges = _expected_ids(b.network_dict())
+        d = {k: b.sources[f"diagram_{k}"].data for k in ("nodes", "edges", "heads")}
+        assert sorted(d["nodes"]["id"]) == nodes and sorted(d["edges"]["id"]) == edges
+        assert d["heads"]["id"] == d["edges"]["id"]
+        # the same nodes and edges as the static SVG, with its hover texts
+        svg_nodes, svg_mids, titles = _svg_parts(b.svg())
+        assert sorted(svg_nodes) == nodes and sorted(svg_mids) == edges
+        assert dict(zip(d["edges"]["id"], d["edges"]["tip"])) == titles
+        for node, x, y in zip(d["nodes"]["id"], d["nodes"]["x"], d["nodes"]["y"]):
+            assert (x, -y) == pytest.approx(svg_nodes[node][:2], abs=0.05)
+        assert b.figures["diagram"] is fig and all(b.sources[k] is v for k, v in sources.items())  # redrawn
+    d = b.sources["diagram_heads"].data
+    signs = dict(zip(b.sources["diagram_edges"].data["id"], b.sources["diagram_edges"].data["sign"]))
+    assert signs["II"] == "inhibitory" and signs["srcI"] == "excitatory"
+    assert {m for m, e in zip(d["marker"], d["id"]) if signs[e] == "inhibitory"} == {"dash"}  # a tee
+    assert {m for m, e in zip(d["marker"], d["id"]) if signs[e] == "excitatory"} == {"triangle"}
+    tips = dict(zip(b.sources["diagram_nodes"].data["id"], b.sources["diagram_nodes"].data["tip"]))
+    assert tips["Exc"].startswith("Exc: brainlab.neurons.LIF, 30 neurons") and "V_rest = -45 mV" in tips["Exc"]
     b.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from ._builder_diagram import Diagram
 from ._builder_export import TEMPLATES, builder_code, template, template_code, write_notebook
 from ._builder_fields import css_class
 from ._builder_forms import InputForm, PopulationForm, ProjectionForm, neuron_classes
@@ -41,7 +42,10 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
       parameters), an input (Poisson spike sources, a Poisson input onto a population, an Ornstein-Uhlenbeck
       current) and a projection (pre, post, a connectivity rule and its fields, synapse, output, weight, delay,
       short-term plasticity);
-    - the diagram of the network (``diagram``: its SVG, redrawn after each change) and its summary;
+    - the diagram of the network above the forms (``diagram``: a bokeh figure, ``figures['diagram']``, laid out
+      as the static SVG of ``bl.Network`` outputs, :meth:`svg`; its sources are redrawn after each change):
+      hovering a part shows its details, clicking one opens its form as choosing it in the list does; and the
+      network's summary;
     - *run*: a :class:`~brainlab.widgets.LiveRun` of a fresh copy of the network (raster, rates, the chosen
       traces, sliders for the chosen parameters);
     - *export code*: the Python that builds the network and runs it as configured, including the live run's
@@ -133,8 +137,10 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         for i, k in enumerate(_TABS):
             c["tabs"].set_title(i, k)
 
-        # the diagram and summary
-        self.diagram = W.HTML(layout=W.Layout(min_width="320px"))
+        # the diagram (bokeh: a click on a part opens its form) and summary
+        self.diagram = Diagram(self._pick, guard=self.guarded)
+        self.figures["diagram"] = self.diagram.figure
+        self.sources.update(self.diagram.sources)
         self.summary = W.HTML()
 
         # run and export
@@ -197,6 +203,7 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
             self.controls[f"update_{k}"].disabled = path is None
             self.form_errors[k].value = ""
         self.controls["delete"].disabled = path is None
+        self.diagram.highlight(path)
         sel = self.controls["select"]
         if sel.value != (path or ""):
             self._busy = True
@@ -204,6 +211,25 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
                 sel.value = path or ""
             finally:
                 self._busy = False
+
+    def _pick(self, path: str) -> None:
+        """A click on the diagram picked ``path``: open its form, as choosing it in ``controls['select']`` does."""
+        if path in self._names():
+            self.select(path)
+
+    def click_diagram(self, x: float, y: float) -> str | None:
+        """Do what a click at ``(x, y)`` on the diagram does (diagram coordinates: the static SVG's, with ``y``
+        negated); returns the part it opened, or ``None`` for empty space."""
+        path = self.diagram.pick(float(x), float(y))
+        if path is not None:
+            self._pick(path)
+        return path
+
+    def svg(self) -> str:
+        """The static SVG diagram of the network (the one notebook viewers without brainlab show)."""
+        from .._mime import network_bundle
+
+        return network_bundle(self.net)["image/svg+xml"]
 
     # -- form buttons ----------------------------------------------------------------------------------------
     def _form_entry(self, tab: str) -> tuple[str, dict[str, Any]]:
@@ -241,8 +267,6 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
     # -- after a change --------------------------------------------------------------------------------------
     def _refresh(self, desc: dict[str, Any]) -> None:
         """Lists, choices, diagram and summary for the current network."""
-        from .._mime import network_bundle
-
         net = self.net
         labels = [("(new)", "")]
         for kind, path in items(desc):
@@ -265,8 +289,7 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         spiking = [p for p, cls in self._populations().items() if getattr(cls, "SPIKING", True)]
         for form in self.forms.values():
             form.refresh(pops, spiking)
-        bundle = network_bundle(net)
-        self.diagram.value = bundle["image/svg+xml"] if net.populations() else "<i>(no populations yet)</i>"
+        self.diagram.show(net)
         self.summary.value = f"<pre style='font-size:85%'>{html.escape(net.summary())}</pre>"
         states = net.states()
         params = [p for p, s in states.items() if getattr(s, "kind", "") == "param"]
@@ -327,10 +350,12 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
                 w.add_class(css_class(name))  # the page finds a control by its name: controls['run'] is .bl-run
         top = W.HBox([c["template"], c["template.n"], c["template.seed"], c["load_template"], c["undo"], c["redo"]])
         parts = W.HBox([c["select"], c["new"], c["delete"]])
-        right = W.VBox([W.HTML("<b>diagram</b>"), self.diagram, self.summary], layout=W.Layout(margin="0 0 0 12px"))
+        right = W.VBox([self.summary], layout=W.Layout(margin="0 0 0 12px"))
+        view = self.bokeh_view(self.diagram.figure)
+        view.add_class("bl-diagram")
         run = W.HBox([c["run.duration"], c["run.controls"], c["run.traces"], c["run"]])
         export = W.HBox([c["export_code"], c["notebook.path"], c["export_notebook"]])
-        children = [top, parts, W.HBox([c["tabs"], right]), self.status, run, self.live_area, export, c["code"],
+        children = [top, view, parts, W.HBox([c["tabs"], right]), self.status, run, self.live_area, export, c["code"],
                     self.code_area]
         if hasattr(self, "export_bar"):
             children.append(self.export_bar("network_builder"))

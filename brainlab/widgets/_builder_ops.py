@@ -69,12 +69,18 @@ class BuilderOps:
             self.live.close()
             self.live = None
             self.live_area.children = []
-            self.figures.clear()
-            self.sources.clear()
+            self._keep_only_diagram()
         self._refresh(self.history.current)
         if self._selected is not None and self._selected not in self._names():
             self.select(None)
         self.set_status(what, "ok")
+
+    def _keep_only_diagram(self) -> None:
+        """Figures and sources: the diagram's only (a live run's go with it)."""
+        self.figures.clear()
+        self.figures["diagram"] = self.diagram.figure
+        self.sources.clear()
+        self.sources.update(self.diagram.sources)
 
     def _put(self, kind: str, entry: dict[str, Any], replaces: str | None, what: str, tab: str | None = None) -> None:
         try:
@@ -140,7 +146,7 @@ class BuilderOps:
                  "stp": _component(stp, "stp"), "weight": weight, "delay": delay}
         self._put("projection", entry, None, f"added projection {name}")
 
-    def edit(self, name: str, **fields: Any) -> None:
+    def edit(self, name: str, /, **fields: Any) -> None:
         r"""Change the part ``name``: ``name=`` renames it (its users follow); a key of its entry (``size``,
         ``model``, ``weight``, ``delay``, ``pre``, ``post``, ``conn``, ``synapse``, ``output``, ``stp``,
         ``n_inputs``, ``seed``) replaces that; a parameter (``tau=10.``), a rule field (``prob=0.05``) or an input
@@ -244,9 +250,8 @@ class BuilderOps:
                             duration=float(self.controls["run.duration"].value), title="network builder run",
                             **live_args)
         self.live_area.children = [self.live.widget]
-        self.figures.clear()
+        self._keep_only_diagram()
         self.figures.update(self.live.figures)
-        self.sources.clear()
         self.sources.update(self.live.sources)
         if start and running_loop() is not None:
             self.live.start()
