@@ -1,5 +1,6 @@
 """The NetworkBuilder as a learner uses it in JupyterLab (Chromium, Playwright): two populations and a projection
-typed into the forms and added with the buttons, the diagram showing them, a live run streaming its raster, and
+typed into the forms and added with the buttons, the diagram (a bokeh figure) showing them, a mouse click on a box of the diagram opening that population's
+form, a live run streaming its raster, and
 the exported code.  The notebook is written into the server's temporary root, never into notebooks/."""
 
 from __future__ import annotations
@@ -88,12 +89,39 @@ def test_builder_forms_diagram_run_and_export_in_the_page(lab_page):
     assert kernel("[float(b.build().EI.weight.value), b.network_dict()['projections'][0]['conn']['prob']]") \
         == [2.0, 0.2]
 
-    # the diagram in the page shows the two populations and the projection
-    diagram = ".jp-OutputArea-output svg.bl-network"
-    for node in ("E", "I"):
-        page.locator(f'{diagram} g.bl-node[data-id="{node}"]').wait_for(state="attached", timeout=30_000)
-    page.locator(f'{diagram} g.bl-edge[data-id="EI"][data-pre="E"][data-post="I"]').wait_for(state="attached",
-                                                                                             timeout=30_000)
+    # the diagram in the page (a bokeh figure) shows the two populations and the projection
+    ids = kernel("{k: b.sources[f'diagram_{k}'].id for k in ('nodes', 'edges')}")
+    wait_until(lambda: (cols := lab_page.bokeh_columns(ids["nodes"])) is not None and len(cols["x"]) == 2
+               and len(lab_page.bokeh_columns(ids["edges"])["lx"]) == 1, 30,
+               "the diagram's two boxes and one arrow in the page")
+    canvas = page.locator(".bl-diagram .bk-Canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    drawn = lambda: lab_page.figure_stats(page.locator(".bl-diagram").first)  # noqa: E731
+    wait_until(lambda: any(s["drawn"] > 0.01 for s in drawn()), 30, lambda: f"the diagram drawn ({drawn()})")
+
+    # a mouse click on the box of I in the page opens its form in the kernel
+    page.locator(".bl-new").click()
+    wait_until(lambda: kernel("b.controls['select'].value") == "", 30, "the forms to be emptied")
+    geo = kernel("dict(zip(['x', 'y'], [float(v[b.sources['diagram_nodes'].data['id'].index('I')]) for v in "
+                 "(b.sources['diagram_nodes'].data['x'], b.sources['diagram_nodes'].data['y'])]), "
+                 "x0=b.figures['diagram'].x_range.start, x1=b.figures['diagram'].x_range.end, "
+                 "y0=b.figures['diagram'].y_range.start, y1=b.figures['diagram'].y_range.end, "
+                 "w=b.figures['diagram'].frame_width, h=b.figures['diagram'].frame_height, "
+                 "border=b.figures['diagram'].min_border)")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box and box["width"] >= geo["w"], (box, geo)
+    left, top = box["x"] + geo["border"], box["y"] + box["height"] - geo["border"] - geo["h"]  # the frame
+    px = left + (geo["x"] - geo["x0"]) / (geo["x1"] - geo["x0"]) * geo["w"]
+    py = top + (geo["y1"] - geo["y"]) / (geo["y1"] - geo["y0"]) * geo["h"]
+    page.mouse.click(px, py)
+    opened = ("[b.controls['select'].value, b.controls['pop.name'].value, b.controls['pop.size'].value, "
+              "b.controls['tabs'].selected_index]")
+    wait_until(lambda: kernel(opened) == ["I", "I", 20, 0], 30,
+               lambda: f"the click at ({px:.0f}, {py:.0f}) on I's box to open its form (kernel: {kernel(opened)})")
+    page.locator(".bl-pop-name input").first.wait_for(state="visible", timeout=10_000)
+    wait_until(lambda: page.locator(".bl-pop-name input").first.input_value() == "I", 30,
+               "the page's population form to show I")
 
     # run: a live raster whose kernel-side source gets rows, and whose page figure gets them too
     page.locator(".bl-run").click()
