@@ -285,3 +285,32 @@ def test_the_sets_are_spread_over_several_devices():
     single = bl.sweep(bl.neurons.LIF(1), bl.param_grid(tau=[5.0, 10.0, 20.0], I_ext=[200.0, 300.0, 400.0, 500.0]),
                       100.0).rates()
     np.testing.assert_array_equal(np.array(eval(values)).ravel(), single)
+
+
+def noisy_lif(sigma, tau):
+    """20 LIF neurons driven by an OU current of mean 250 pA and standard deviation sigma (pA)."""
+    lif = bl.neurons.LIF(20, tau=tau)
+    return bl.Network(E=lif, noise=bl.inputs.OUNoise(lif, mean=250.0, sigma=sigma, tau=2.0, seed=1))
+
+
+def test_independent_noise_map_its_code_and_a_clicked_point():
+    from brainlab._sweep import sweep_member
+
+    panel = SweepPanel(noisy_lif, x=("sigma", [50.0, 100.0]), y=("tau", [10.0, 20.0]), duration=100.0,
+                       independent_noise=True)
+    grid = bl.param_grid(tau=[10.0, 20.0], sigma=[50.0, 100.0])
+    ref = bl.sweep(noisy_lif, grid, 100.0, independent_noise=True).rates().reshape(2, 2)
+    common = bl.sweep(noisy_lif, grid, 100.0).rates().reshape(2, 2)
+    assert np.array_equal(panel.values, ref) and not np.array_equal(ref, common)  # each set its own streams
+    code = panel.code()
+    assert "independent_noise=True" in code
+    ns: dict = {}
+    exec(code, ns)
+    assert np.array_equal(ns["heatmap"], panel.values)
+    res = panel.open_point(1, 1)  # sigma 100 pA, tau 20 ms: set 3 of the sweep, run alone with its own keys
+    alone = bl.Runner(sweep_member(noisy_lif, {"sigma": 100.0, "tau": 20.0}, set_index=3), progress=False).run(100.0)
+    assert np.array_equal(res.spikes.times, alone.spikes.times)
+    assert res.spikes.rate(100.0) == pytest.approx(panel.values[1, 1], rel=0.05)
+    with pytest.raises(TypeError, match="independent_noise must be True or False"):
+        SweepPanel(noisy_lif, x=("sigma", [50.0]), y=("tau", [10.0]), independent_noise=1, run=False)
+    panel.close()
