@@ -10,7 +10,8 @@ solves :math:`\begin{pmatrix} DH(y_{k+1}) \\ t_k^\top\end{pmatrix} t = e_{N+1}`,
 The step grows after quick convergence and halves after a failure, a large turn of the tangent or a
 corrector that landed far from the predicted point (a jump to another part of the curve).  Zeros of test functions are located on the segment between two points by
 the Illinois variant of regula falsi in the arclength :math:`s`, each trial point being corrected onto the
-curve.  (H. B. Keller, 1977; E. Allgower & K. Georg, *Numerical Continuation Methods*, Springer 1990.)
+curve; near a branch point, where the corrector's matrix turns singular, by interpolation through the corrected
+points around the zero.  (H. B. Keller, 1977; E. Allgower & K. Georg, *Numerical Continuation Methods*, Springer 1990.)
 """
 
 from __future__ import annotations
@@ -162,41 +163,94 @@ def locate_zero(
     *,
     rtol: float = 1e-13,
     max_iter: int = 80,
+    ftol_singular: float = 1e-3,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     r"""The zero of ``test(y, t, DH)`` on the segment :math:`s \in [0, s_{end}]` from ``y`` along ``t``.
 
-    Illinois regula falsi on the arclength; every trial point is corrected onto the curve.  Stops when the
-    bracket is shorter than ``rtol * (1 + |y|)`` or the test value is exactly zero.  Returns the point, its
-    tangent, ``DH`` and whether it converged.
+    Illinois regula falsi on the arclength :math:`s`; every trial point is corrected onto the curve within the
+    hyperplane :math:`t^\top(Y - y) = s`, starting from the chord between the two corrected ends of the bracket
+    (from :math:`y + s t` until both ends are known).  Returns the point, its tangent, ``DH`` and whether it
+    converged, which is when
+
+    * the bracket is shorter than ``rtol * (1 + |y|)``, or the test value is exactly zero; or
+    * the corrector fails inside the bracket (at the regula-falsi point and at the midpoint) while the test
+      function at both corrected ends of the bracket has fallen below ``ftol_singular`` times its larger value
+      at the ends of the segment, :math:`\max(|f_0|, |f_1|)`.  This is the case at a branch point: there the
+      corrector's matrix :math:`\begin{pmatrix} DH \\ t^\top\end{pmatrix}` is singular (a second branch
+      crosses), so Newton's method cannot correct points close to it to its tolerance (its conditioning worsens
+      as the inverse distance), although the regula falsi has already closed in on the zero.  The answer is then the zero of the
+      quadratic through the test values at the two ends and the latest other corrected point (inverse quadratic
+      interpolation in :math:`s`; the chord's linear zero if that falls outside the bracket), the point and
+      tangent interpolated through the same corrected points, and ``DH`` evaluated there.  The same answer is
+      given if ``max_iter`` runs out with the ends that close to the zero.
     """
-    a, fa, b, fb = 0.0, float(f0), float(s_end), float(f1)
+    scale = 1.0 + float(np.max(np.abs(y)))
+    f_scale = max(abs(float(f0)), abs(float(f1)))
+    # the bracket [a, b] with its test values (Illinois-scaled fa, fb for the trial points, the true values
+    # fa0, fb0) and its corrected ends (point, tangent); the end at s_end is not corrected yet
+    a, fa, fa0, b, fb, fb0 = 0.0, float(f0), float(f0), float(s_end), float(f1), float(f1)
+    end_a: tuple[np.ndarray, np.ndarray] | None = (y, t)
+    end_b: tuple[np.ndarray, np.ndarray] | None = None
     side = 0
     best = (y, t, None)
-    scale = 1.0 + float(np.max(np.abs(y)))
+
+    def trial(s: float):
+        if end_a is not None and end_b is not None and b != a:
+            w = (s - a) / (b - a)
+            y_pred = (1.0 - w) * end_a[0] + w * end_b[0]
+        else:
+            y_pred = y + s * t
+        return curve.correct(y_pred, t, float(t @ y) + s, t, state)
+
+    history: list[tuple[float, float, np.ndarray, np.ndarray]] = [(0.0, float(f0), y, t)]  # corrected points
+
+    def near_zero() -> tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None:
+        """The interpolated zero that the corrector cannot reach (see the docstring), if it applies."""
+        if end_a is None or end_b is None or not max(abs(fa0), abs(fb0)) <= ftol_singular * f_scale:
+            return None
+        nodes = [(a, fa0, *end_a), (b, fb0, *end_b)]
+        third = [h for h in history[::-1] if h[0] not in (a, b) and h[1] not in (fa0, fb0)]
+        s_star = a + fa0 / (fa0 - fb0) * (b - a) if fa0 != fb0 else 0.5 * (a + b)
+        if third:
+            q = nodes + [third[0]]
+            sq = sum(q[i][0] * np.prod([q[j][1] / (q[j][1] - q[i][1]) for j in range(3) if j != i])
+                     for i in range(3))
+            if min(a, b) < sq < max(a, b):
+                nodes, s_star = q, float(sq)
+        weights = [np.prod([(s_star - nodes[j][0]) / (nodes[i][0] - nodes[j][0])
+                            for j in range(len(nodes)) if j != i]) for i in range(len(nodes))]
+        ys = sum(w * nd[2] for w, nd in zip(weights, nodes))
+        ts = sum(w * nd[3] for w, nd in zip(weights, nodes))
+        _, DH = curve.residual(ys, state)
+        return ys, ts / np.linalg.norm(ts), DH, True
+
     for _ in range(max_iter):
         s = (a * fb - b * fa) / (fb - fa) if fb != fa else 0.5 * (a + b)
         if not (min(a, b) < s < max(a, b)):
             s = 0.5 * (a + b)
-        yc, ok, _, DH, tc = curve.step(y, t, s, state)
+        yc, ok, _, DH, tc = trial(s)
         if not ok:
             s = 0.5 * (a + b)
-            yc, ok, _, DH, tc = curve.step(y, t, s, state)
+            yc, ok, _, DH, tc = trial(s)
             if not ok:
-                return best[0], best[1], best[2], False
+                est = near_zero()
+                return est if est is not None else (best[0], best[1], best[2], False)
         f = float(test(yc, tc, DH))
         best = (yc, tc, DH)
+        history.append((s, f, yc, tc))
         if f == 0.0:
             return yc, tc, DH, True
         if np.sign(f) == np.sign(fa):
-            a, fa = s, f
+            a, fa, fa0, end_a = s, f, f, (yc, tc)
             if side == -1:
                 fb *= 0.5
             side = -1
         else:
-            b, fb = s, f
+            b, fb, fb0, end_b = s, f, f, (yc, tc)
             if side == 1:
                 fa *= 0.5
             side = 1
         if abs(b - a) <= rtol * scale:
             return yc, tc, DH, True
-    return best[0], best[1], best[2], False
+    est = near_zero()
+    return est if est is not None else (best[0], best[1], best[2], False)

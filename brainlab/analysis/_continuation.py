@@ -406,8 +406,13 @@ class Continuation:
             if (direction == "forward" and sign < 0) or (direction == "backward" and sign > 0):
                 continue
             t = sign * d
-            y1, ok, _, DH1, t1_new = curve.step(y_bp, t, h, None)
-            if not ok or np.linalg.norm(y1 - y_bp - h * t) > 0.5 * h:
+            # the first step halves until the corrected point stays near the predictor: the other branch may bend
+            # sharply in the arclength of the unknowns (a pitchfork mu - mu_bp ~ -760 (S1 - S2)^2 in WongWang)
+            for hk in h * 0.5 ** np.arange(12):
+                y1, ok, _, DH1, t1_new = curve.step(y_bp, t, hk, None)
+                if ok and np.linalg.norm(y1 - y_bp - hk * t) <= 0.5 * hk:
+                    break
+            else:
                 raise ValueError(f"{who}: could not step off the branch point onto the other branch "
                                  f"({'forward' if sign > 0 else 'backward'} side).")
             tr = trace_curve(curve, y1, t1_new, DH1, None, self._opts, bounds)
