@@ -15,7 +15,7 @@ from scipy.linalg import expm
 
 from brainlab.analysis._classify import classify_equilibrium
 from brainlab.analysis._contour import zero_contours
-from brainlab.analysis._phase_plane import PhasePlane
+from brainlab.analysis._phase_plane import PhasePlane, _separatrix_duration
 
 
 def fhn(v, w, I=0.5, a=0.7, b=0.8, tau=12.5):
@@ -266,6 +266,32 @@ def test_separatrices_follow_the_invariant_manifolds():
             assert np.max(np.abs(y - x * x / 3)) < 1e-9 and np.max(np.abs(x)) > 0.9
         else:
             assert np.max(np.abs(x)) < 1e-12 and np.max(np.abs(y)) > 0.9
+
+
+def test_separatrices_of_a_slow_saddle_get_a_duration_from_its_eigenvalues():
+    # the system above slowed down 500 times (x' = eps x, y' = -eps y + eps x^2, eps = 0.002/ms): the same
+    # manifolds, y = x^2/3 and the y axis, now traced over seconds.  200 ms would grow the start by e^0.4.
+    eps = 0.002
+    pp = PhasePlane(linear, variables={"x": (-1, 1), "y": (-1, 1)},
+                    params=dict(a11=eps, a12=0.0, a21=0.0, a22=-eps, q=eps))
+    seps = pp.separatrices()
+    assert len(seps) == 4
+    for c in seps:
+        x, y = c.states[:, 0], c.states[:, 1]
+        if c.kind == "unstable":
+            assert np.max(np.abs(y - x * x / 3)) < 1e-8 and np.max(np.abs(x)) > 0.9
+        else:
+            assert np.max(np.abs(x)) < 1e-12 and np.max(np.abs(y)) > 0.9
+    # the automatic duration ln(1e2 / offset) / |lambda| (offset 1e-6), or the one given
+    assert _separatrix_duration(eps, 1e-6) == pytest.approx(np.log(1e8) / eps)
+    assert _separatrix_duration(5.0, 1e-6) == 200.0 and _separatrix_duration(1e-9, 1e-6) == 1e5
+    short = pp.portrait(separatrices=True, separatrix_duration=200.0).separatrices
+    for c in short:
+        assert np.max(np.abs(c.states)) < 1e-4  # 200 ms: still at the saddle
+        assert np.array_equal(c.states, next(d.states for d in pp.separatrices(200.0)
+                                             if (d.kind, d.side) == (c.kind, c.side)))
+    with pytest.raises(ValueError, match=r"PhasePlane.separatrices: duration must be a positive number of ms"):
+        pp.separatrices(-5.0)
 
 
 # --------------------------------------------------------------------------------------------- API behaviour

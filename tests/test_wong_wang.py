@@ -6,7 +6,7 @@ Reference: Wong KF, Wang XJ (2006) J Neurosci 26:1314-1328 (the two-variable mod
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
-from scipy.optimize import fsolve
+from scipy.optimize import brentq, fsolve
 
 import brainlab as bl
 from brainlab.neurons._wong_wang import ww_transfer
@@ -165,3 +165,77 @@ def test_noise_is_the_ou_process_of_the_paper_and_seeded():
 def test_bad_coherence_names_the_parameter_and_its_range():
     with pytest.raises(ValueError, match=r"coherence.*outside its admissible range \[-100, 100\] %"):
         bl.neurons.WongWang(1, coherence=150.0)
+
+
+def H_prime(x):
+    """dH/dx in Hz/nA, differentiated by hand from H."""
+    y = A * x - B
+    e = np.exp(-D * y)
+    return A * ((1.0 - e) - y * D * e) / (1.0 - e) ** 2
+
+
+def symmetric_state(mu0):
+    """S on the symmetric branch S1 = S2 = S: the root of -S/tau + (1 - S) gamma H((J11 - J12) S + I0 + ...)."""
+    return brentq(lambda S: field_per_s(np.array([S, S]), mu0=mu0)[0], 1e-9, 1.0 - 1e-9, xtol=1e-15)
+
+
+def symmetry_breaking_eigenvalue(mu0):
+    """The eigenvalue (1/s) of the Jacobian for the antisymmetric direction (1, -1) on the symmetric branch:
+    d f1/d S1 - d f1/d S2 = -1/tau - gamma H + (1 - S) gamma H' (J11 + J12)."""
+    S = symmetric_state(mu0)
+    x = (J11 - J12) * S + I0 + JEXT * mu0
+    return -1.0 / TAU_S - GAMMA * H(x) + (1.0 - S) * GAMMA * H_prime(x) * (J11 + J12)
+
+
+def test_continuation_lists_the_symmetry_breaking_branch_points_of_the_symmetric_branch():
+    """On the symmetric branch the antisymmetric eigenvalue crosses zero twice in 0 < mu0 < 80 Hz: there the
+    symmetric state gains and loses the saddle direction along which the circuit decides (pitchfork points,
+    branch points of the continuation)."""
+    ref = [brentq(symmetry_breaking_eigenvalue, lo, hi, xtol=1e-13) for lo, hi in [(5.0, 20.0), (35.0, 60.0)]]
+    assert ref[0] == pytest.approx(10.6768, abs=1e-4) and ref[1] == pytest.approx(43.0182, abs=1e-4)
+    cont = bl.analysis.Continuation(bl.neurons.WongWang(1), param="mu0", bounds=(0.0, 80.0))
+    branch = cont.equilibria()
+    bps = branch.special("branch_point")
+    assert len(bps) == 2, branch.special_points
+    for bp, mu in zip(sorted(bps, key=lambda sp: sp.params["mu0"]), ref):
+        assert bp.params["mu0"] == pytest.approx(mu, abs=1e-9)
+        # the state to 1e-8: near a branch point the corrected points are ill-conditioned along the second branch
+        assert bp.state["S1"] == pytest.approx(symmetric_state(mu), abs=1e-8)
+        assert bp.state["S2"] == pytest.approx(symmetric_state(mu), abs=1e-8)
+        assert np.min(np.abs(bp.eigenvalues)) < 1e-9  # 1/ms: a zero eigenvalue
+    # the other branch through each point: asymmetric equilibria of the independent field, which end at
+    # mu0 = 0 on the four asymmetric fixed points found by fsolve (saddles from the first point, the memory
+    # states from the second)
+    ends = []
+    for bp in bps:
+        other = cont.equilibria(start=bp)
+        S, mu = other.states[:, :2], other.params
+        residual = np.array([field_per_s(s, mu0=m) for s, m in zip(S, mu)])
+        assert np.max(np.abs(residual)) < 1e-8
+        assert mu[0] == 0.0 and mu[-1] == 0.0, other.message
+        ends += [S[0], S[-1]]
+    asymmetric = [s for s in scipy_fixed_points(mu0=0.0) if abs(s[0] - s[1]) > 1e-6]
+    assert len(asymmetric) == 4
+    np.testing.assert_allclose(sorted(map(tuple, ends)), sorted(map(tuple, asymmetric)), atol=1e-8)
+
+
+def test_separatrices_of_the_no_stimulus_saddles_leave_them_and_the_unstable_ones_reach_the_attractors():
+    """The saddles of the no-stimulus plane are slow (eigenvalues about +0.002 and -0.0065 per ms): the default
+    separatrices run for seconds, so they leave the saddle; each unstable manifold ends on a stable fixed point
+    found by fsolve on the independent field (one side the symmetric rest state, the other a memory state)."""
+    pp = plane(0.0)
+    seps = pp.separatrices()
+    ref = scipy_fixed_points(mu0=0.0)
+    stable = [s for s in ref if np.all(np.linalg.eigvals(jacobian_fd(s)).real < 0)]
+    assert len(stable) == 3 and len(seps) == 8  # two saddles, four half-manifolds each
+    ends = []
+    for c in seps:
+        saddle = np.array([c.saddle.state["S1"], c.saddle.state["S2"]])
+        assert np.max(np.linalg.norm(c.states - saddle, axis=1)) > 0.15
+        if c.kind == "unstable":
+            dist = [np.linalg.norm(c.states[-1] - s) for s in stable]
+            assert min(dist) < 1e-3
+            ends.append(int(np.argmin(dist)))
+    assert sorted(ends) == [0, 1, 1, 2]  # sorted by S1: memory state 2, the rest state (twice), memory state 1
+    port = pp.portrait(separatrices=True)
+    assert all(len(c.states) > 100 for c in port.separatrices)

@@ -32,6 +32,17 @@ _GRID_SEEDS = {1: 64, 2: 100}
 _N_SEEDS = {1: 128, 2: 160}
 
 
+_SEPARATRIX_MS = (200.0, 1e5)  # the range of the automatic separatrix duration (ms)
+
+
+def _separatrix_duration(lam: float, offset: float) -> float:
+    r"""Integration time (ms) of a manifold leaving a saddle along an eigenvalue ``lam`` (1/ms) from a start
+    ``offset`` window sizes away: :math:`\ln(10^2/\mathrm{offset})/|\lambda|`, clipped to ``_SEPARATRIX_MS``."""
+    rate = abs(float(lam))
+    T = np.log(1e2 / offset) / rate if rate > 0 and offset > 0 else np.inf
+    return float(np.clip(T, *_SEPARATRIX_MS))
+
+
 class PhasePlane:
     r"""Phase-plane analysis of :math:`\dot x = F(x, p)` in one or two displayed variables.
 
@@ -512,16 +523,35 @@ class PhasePlane:
         )
 
     # ------------------------------------------------------------------ separatrices
-    def separatrices(self, duration: float = 200.0, *, n_points: int = 2001, offset: float = 1e-6) -> Separatrices:
+    def separatrices(self, duration: float | None = None, *, n_points: int = 2001,
+                     offset: float = 1e-6) -> Separatrices:
         r"""Stable and unstable manifolds of every saddle in the window.
 
         From each saddle :math:`x^*` with eigenvectors :math:`v_s` (:math:`\lambda_s<0`) and :math:`v_u`
         (:math:`\lambda_u>0`), the system is integrated from :math:`x^* \pm \delta v`, forward along
         :math:`v_u` and backward along :math:`v_s`, with :math:`\delta` equal to ``offset`` times the window
-        size.  The error from starting on the linear approximation is :math:`O(\delta^2)`.
+        size.  The error from starting on the linear approximation is :math:`O(\delta^2)`.  A curve stops where
+        it leaves the window (enlarged by ``stop_margin``).
+
+        ``duration`` (ms) is the integration time of every manifold.  By default (``None``) each manifold gets
+        its own, from its eigenvalue: :math:`T = \ln(10^2/\mathrm{offset}) / |\lambda|`, the time in which the
+        linearised flow carries the start a hundred window sizes away (:math:`18.4/|\lambda|` for the default
+        offset), never less than 200 ms nor more than :math:`10^5` ms.  A slow system (WongWang's saddles,
+        :math:`\lambda_u \approx 0.002`/ms) thus gets seconds, and its manifolds leave the saddle.
+
+        Example:
+            >>> import brainlab as bl
+            >>> pp = bl.analysis.PhasePlane(bl.neurons.WongWang(1), {'S1': (0, 0.9), 'S2': (0, 0.9)})
+            >>> seps = pp.separatrices()
+            >>> [c.kind for c in seps][:2], round(float(seps[0].states[-1, 0]), 2)  # one runs into the rest state
+            (['unstable', 'unstable'], 0.1)
         """
         if self.dim != 2:
             raise ValueError("PhasePlane.separatrices: separatrices need two displayed variables.")
+        if duration is not None and not (isinstance(duration, (int, float, np.number))
+                                         and np.isfinite(duration) and duration > 0):
+            raise ValueError(f"PhasePlane.separatrices: duration must be a positive number of ms or None (chosen "
+                             f"from the saddle's eigenvalues), got {duration!r}.")
         span = self._hi - self._lo
         saddles = [fp for fp in self.fixed_points() if fp.kind == "saddle"]
         starts, meta = [], []
@@ -530,21 +560,26 @@ class PhasePlane:
                 v = np.real(fp.eigenvectors[:, col])
                 lam = float(np.real(fp.eigenvalues[col]))
                 delta = offset / np.linalg.norm(v / span)
+                T = float(duration) if duration is not None else _separatrix_duration(lam, offset)
                 for side in (1, -1):
                     starts.append(fp.x + side * delta * v)
-                    meta.append(("unstable" if lam > 0 else "stable", side, fp))
+                    meta.append(("unstable" if lam > 0 else "stable", side, fp, T))
         if not starts:
             return Separatrices(self.names, ())
         z0 = np.asarray(starts)
         curves = []
         for kind in ("unstable", "stable"):
-            sel = [i for i, m in enumerate(meta) if m[0] == kind]
-            _, xs, _ = self._integrate(z0[sel], duration, n_points, kind == "stable", 1e-10, 1e-12)
-            for row, i in enumerate(sel):
-                good = np.all(np.isfinite(xs[row]), axis=-1)
-                m = int(np.argmin(good)) if not good.all() else len(good)
-                curves.append(Separatrix(kind, meta[i][1], meta[i][2], xs[row, :m].copy()))
-        return Separatrices(self.names, tuple(curves))
+            for T in sorted({m[3] for m in meta if m[0] == kind}):
+                sel = [i for i, m in enumerate(meta) if m[0] == kind and m[3] == T]
+                _, xs, _ = self._integrate(z0[sel], T, n_points, kind == "stable", 1e-10, 1e-12)
+                for row, i in enumerate(sel):
+                    good = np.all(np.isfinite(xs[row]), axis=-1)
+                    m = int(np.argmin(good)) if not good.all() else len(good)
+                    curves.append((i, Separatrix(kind, meta[i][1], meta[i][2], xs[row, :m].copy())))
+        # in the order of the starts within each kind: saddle by saddle, side +1 then -1
+        order = {"unstable": 0, "stable": 1}
+        curves.sort(key=lambda c: (order[c[1].kind], c[0]))
+        return Separatrices(self.names, tuple(c for _, c in curves))
 
     # ------------------------------------------------------------------ together
     def portrait(
@@ -557,16 +592,19 @@ class PhasePlane:
         limit_cycle: bool = False,
         trajectories: Sequence[Mapping[str, float] | Sequence[float]] = (),
         duration: float = 100.0,
+        separatrix_duration: float | None = None,
     ) -> PhasePortrait:
         """Several analyses at the current parameters, gathered for plotting.
 
         ``limit_cycle=True`` adds :meth:`limit_cycle` with its defaults (kept only if a cycle was found);
-        ``trajectories`` are integrated for ``duration`` ms.
+        ``trajectories`` are integrated for ``duration`` ms; ``separatrices=True`` adds :meth:`separatrices`,
+        integrated for ``separatrix_duration`` ms (default ``None``: from each saddle's eigenvalues, long enough
+        for slow systems).
         """
         vf = self.vector_field() if vector_field else None
         nc = self.nullclines() if nullclines and self.dim == 2 else None
         fps = self.fixed_points() if fixed_points else None
-        sep = self.separatrices() if separatrices and self.dim == 2 else None
+        sep = self.separatrices(separatrix_duration) if separatrices and self.dim == 2 else None
         trs = self.trajectories(list(trajectories), duration) if len(trajectories) else ()
         cycles: tuple[LimitCycle, ...] = ()
         if limit_cycle and self.dim == 2:
