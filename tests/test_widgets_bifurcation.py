@@ -244,6 +244,28 @@ def test_link_moves_the_phase_plane_both_ways():
         pp.close()
 
 
+def test_unlink_detaches_both_callbacks():
+    model = bl.neurons.FHN(1)
+    bif = BifurcationPanel(model, param="I_ext", bounds=(0.0, 1.5))
+    pp = PhasePlanePanel(model, {"v": (-2.5, 2.5), "w": (-1.0, 2.5)})
+    try:
+        n_bif, n_pp = len(bif._callbacks), len(pp._callbacks)
+        ln = link(bif, pp)
+        assert (len(bif._callbacks), len(pp._callbacks)) == (n_bif + 1, n_pp + 1)
+        ln.unlink()
+        assert (len(bif._callbacks), len(pp._callbacks)) == (n_bif, n_pp)  # gone, not just muted
+        again = link(bif, pp)  # a new link works as the first did and unlinks as cleanly
+        bif.set_value(0.7)
+        assert pp.params["I_ext"] == 0.7
+        pp.set_params(I_ext=0.2)
+        assert bif.value == 0.2
+        again.unlink()
+        assert (len(bif._callbacks), len(pp._callbacks)) == (n_bif, n_pp)
+    finally:
+        bif.close()
+        pp.close()
+
+
 def test_dynamics_explorer_links_its_panels():
     ex = DynamicsExplorer(bl.neurons.FHN(1), param="I_ext", bounds=(0.0, 1.5),
                           variables={"v": (-2.5, 2.5), "w": (-1.0, 2.5)},

@@ -196,6 +196,25 @@ def test_slider_bursts_coalesce_to_one_redraw_with_the_last_value():
     panel.close()
 
 
+def test_remove_params_callback_stops_the_calls():
+    panel = PhasePlanePanel(bl.neurons.FHN(1), FHN_WINDOW)
+    try:
+        seen, other = [], []
+        assert panel.on_params_change(seen.append) == seen.append
+        panel.on_params_change(other.append)
+        panel.set_params(I_ext=0.3)
+        assert seen == other == [{"I_ext": 0.3}]
+        panel.remove_params_callback(seen.append)  # another access to the same bound method matches
+        panel.set_params(I_ext=0.4)
+        assert seen == [{"I_ext": 0.3}] and other == [{"I_ext": 0.3}, {"I_ext": 0.4}]
+        panel.remove_params_callback(seen.append)  # not registered any more: no error
+        panel.remove_params_callback(other.append)
+        panel.controls["I_ext"].value = 0.5  # a user's move calls nobody now
+        assert len(other) == 2 and panel.params["I_ext"] == 0.5
+    finally:
+        panel.close()
+
+
 def test_params_set_params_and_callbacks():
     panel = PhasePlanePanel(bl.neurons.FHN(1), FHN_WINDOW, params=["I_ext", "b"])
     seen = []
@@ -235,7 +254,7 @@ def test_separatrices_and_limit_cycle_equal_the_analysis(ml):
     ml.set_params(I_ext=30.0)
     ml.controls["separatrices"].value = True
     ref = PhasePlane(bl.neurons.MorrisLecar.from_preset("type_I", 1), ML_WINDOW, params={"I_ext": 30.0},
-                     resolution=161).separatrices(200.0)
+                     resolution=161).separatrices()  # the duration from the saddle's eigenvalues, not the clicks'
     stable = [c.states for c in ref if c.kind == "stable"]
     got = split(ml.sources["stable_manifolds"].data["x"], ml.sources["stable_manifolds"].data["y"])
     assert len(got) == len(stable) == 2

@@ -49,14 +49,20 @@ class Link:
         self.active = True
         self.shown_cycle: np.ndarray | None = None
         self._busy = False
-        bif.on_value_change(self._from_bifurcation)
-        pp.on_params_change(self._from_phase_plane)
+        # the callbacks are kept: each access to a method makes a new bound-method object, and the panels
+        # remove a callback by comparing it with the one registered
+        self._callbacks = (self._from_bifurcation, self._from_phase_plane)
+        bif.on_value_change(self._callbacks[0])
+        pp.on_params_change(self._callbacks[1])
         self._from_bifurcation(bif.value)
 
     def unlink(self) -> None:
-        """Stop following each other (the panels stay as they are)."""
+        """Stop following each other: both panels drop the link's callbacks (the panels stay as they are)."""
         self.active = False
-        self.bifurcation.remove_value_callback(self._from_bifurcation)
+        self.bifurcation.remove_value_callback(self._callbacks[0])
+        remove = getattr(self.phase_plane, "remove_params_callback", None)
+        if remove is not None:
+            remove(self._callbacks[1])
 
     def __repr__(self) -> str:
         state = "active" if self.active else "unlinked"

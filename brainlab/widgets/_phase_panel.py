@@ -7,6 +7,7 @@ The API other panels code against (:class:`~brainlab.widgets.BifurcationPanel`, 
 - ``pp.set_params(**values)``: moves the sliders (any parameter of the system; those without a slider are set
   too) and redraws once, coalesced like a user change;
 - ``pp.on_params_change(callback)``: ``callback(params_dict)`` after each change, by the user or by code;
+  ``pp.remove_params_callback(callback)`` stops it;
 - ``pp.show_cycle(points)``: draw a closed orbit ``(k, 2)`` given from outside (``None`` removes it);
 - ``pp.show_marker(x, y)``: mark one point of the plane (``None`` removes it).
 """
@@ -249,12 +250,19 @@ class PhasePlanePanel(AbstractPanel):
                     self.plane.set_params(**{name: float(value)})
                     self._dirty = True
 
-    def on_params_change(self, callback: Callable[[dict[str, float]], Any]) -> None:
-        """Call ``callback(params)`` (the :attr:`params` dict) after each parameter change, by the user or code."""
+    def on_params_change(self, callback: Callable[[dict[str, float]], Any]) -> Callable[[dict[str, float]], Any]:
+        """Call ``callback(params)`` (the :attr:`params` dict) after each parameter change, by the user or code;
+        returns ``callback`` (pass it to :meth:`remove_params_callback` to stop)."""
         if not callable(callback):
             raise TypeError(f"PhasePlanePanel.on_params_change: callback must be callable, got "
                             f"{type(callback).__name__}.")
         self._callbacks.append(callback)
+        return callback
+
+    def remove_params_callback(self, callback: Callable[[dict[str, float]], Any]) -> None:
+        """Stop calling ``callback`` (no error if it was not registered).  A bound method matches any other
+        access to the same method of the same object (``obj.method == obj.method``)."""
+        self._callbacks = [c for c in self._callbacks if c != callback]
 
     def show_cycle(self, points: np.ndarray | None) -> None:
         """Draw a closed orbit ``points`` (shape ``(k, 2)``, displayed variables) given from outside, e.g. an
@@ -460,7 +468,8 @@ class PhasePlanePanel(AbstractPanel):
     def _draw_separatrices(self) -> None:
         s = self.sources
         on = self.dim == 2 and bool(self.controls["separatrices"].value)
-        self.separatrices = self.plane.separatrices(float(self.controls["duration"].value)) if on else None
+        # the manifolds get their own duration, from the saddles' eigenvalues (the click duration suits trajectories)
+        self.separatrices = self.plane.separatrices() if on else None
         for kind in ("stable", "unstable"):
             curves = [c.states for c in (self.separatrices or ()) if c.kind == kind]
             x, y = nan_join(curves)
