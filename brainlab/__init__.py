@@ -39,6 +39,9 @@ _LAZY_ATTRS = {
     "SweepResult": ("brainlab._sweep", "SweepResult"),
     "param_grid": ("brainlab._sweep", "param_grid"),
     "sweep": ("brainlab._sweep", "sweep"),
+    "SweepRun": ("brainlab._sweep", "SweepRun"),
+    "sweep_chunks": ("brainlab._sweep", "sweep_chunks"),
+    "sweep_member": ("brainlab._sweep", "sweep_member"),
 }
 
 

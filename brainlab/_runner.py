@@ -384,13 +384,6 @@ class Runner:
         return {path: int(np.prod(pop.spike.shape[1:] if batched else pop.spike.shape))
                 for path, pop in self.spiking.items()}
 
-
-    def run_batched(self, duration: float, inputs: Mapping[Any, Any] | None = None, *, n_sets: int) -> list[RunResult]:
-        """Run a network whose States carry a leading axis of ``n_sets`` parameter sets (used by ``bl.sweep``)."""
-        if self._batched is None:
-            raise RuntimeError("Runner.run_batched: this runner was not made by bl.sweep; use run().")
-        return self.run(duration, inputs=inputs)
-
     def reset(self) -> None:
         """Restore the network's initial state (parameters are kept) and set the time back to 0."""
         self.net.reset()
