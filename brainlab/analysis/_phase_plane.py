@@ -542,9 +542,9 @@ class PhasePlane:
         Example:
             >>> import brainlab as bl
             >>> pp = bl.analysis.PhasePlane(bl.neurons.WongWang(1), {'S1': (0, 0.9), 'S2': (0, 0.9)})
-            >>> seps = pp.separatrices()
-            >>> [c.kind for c in seps][:2], round(float(seps[0].states[-1, 0]), 2)  # one runs into the rest state
-            (['unstable', 'unstable'], 0.1)
+            >>> first = next(iter(pp.separatrices()))   # an unstable manifold, about 8 s long
+            >>> first.kind, [round(float(v), 2) for v in first.states[-1]]   # it runs into the rest state
+            ('unstable', [0.1, 0.1])
         """
         if self.dim != 2:
             raise ValueError("PhasePlane.separatrices: separatrices need two displayed variables.")
