@@ -487,3 +487,36 @@ def test_the_diagram_sources_follow_every_change():
     tips = dict(zip(b.sources["diagram_nodes"].data["id"], b.sources["diagram_nodes"].data["tip"]))
     assert tips["Exc"].startswith("Exc: brainlab.neurons.LIF, 30 neurons") and "V_rest = -45 mV" in tips["Exc"]
     b.close()
+
+
+def test_whole_network_errors_show_as_the_form_changes(two_pops):
+    b, c = two_pops, two_pops.controls
+    # a new projection: OneToOne between E (80) and I (20) cannot be built; shown before any button is pressed
+    c["new"].click()
+    c["tabs"].selected_index = 2
+    c["proj.pre"].value, c["proj.post"].value = "E", "I"
+    assert b.form_errors["projection"].value == ""
+    c["proj.rule"].value = "OneToOne"
+    shown = b.form_errors["projection"].value
+    assert "the network" in shown and "n_pre and n_post must be equal" in shown and "n_pre=80 and n_post=20" in shown
+    c["proj.post"].value = "E"  # E -> E: one to one works
+    assert b.form_errors["projection"].value == ""
+    c["proj.name"].value = "EE1"
+    c["add_projection"].click()
+    assert "EE1" in b.build().projections() and not b.errors, b.errors
+    # changing a population's size in its form: the projection that uses it no longer fits
+    b.add_population("X", "LIF", 80)
+    b.add_projection("EX", "E", "X", {"rule": "OneToOne"}, "Expon", "CUBA", weight=1.0)
+    c["select"].value = "X"
+    assert b.form_errors["population"].value == ""  # opening a part checks nothing new
+    c["pop.size"].value = 50
+    assert "n_pre=80 and n_post=50" in b.form_errors["population"].value
+    before = b.network_dict()
+    c["update_population"].click()  # refused, with the same message
+    assert b.network_dict() == before and "n_pre=80 and n_post=50" in b.form_errors["population"].value
+    c["pop.size"].value = 80
+    assert b.form_errors["population"].value == ""
+    # a field error is shown beside its field; the whole network is not checked meanwhile
+    c["pop.size"].value = -1
+    assert b.form_errors["population"].value == "" and b.forms["population"].messages
+    assert b.check_network("population") == ""

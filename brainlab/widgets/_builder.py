@@ -30,7 +30,9 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
     :mod:`brainlab._network_dict`); every edit makes a new description, builds it with ``bl.Network.from_dict``
     and, when that succeeds, keeps it (undo and redo move between the kept descriptions).  An edit that fails
     changes nothing: its error is shown, beside the field it concerns when a form field is wrong (the model's own
-    message, e.g. a negative size or a probability above 1), else in the status line.
+    message, e.g. a negative size or a probability above 1), else in the status line.  As a form changes, the
+    network it would make is built too (:meth:`check_network`), so an error of the whole network (a ``OneToOne``
+    projection between populations of different sizes) shows under the form before *add* or *update*.
 
     What a learner sees:
 
@@ -132,6 +134,9 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
             self.on_click(c[f"add_{kind}"], lambda k=kind: self._form_add(k), f"add {kind}")
             self.on_click(c[f"update_{kind}"], lambda k=kind: self._form_update(k), f"update {kind}")
         self.form_errors = {k: W.HTML() for k in _TABS}
+        self._loading = False  # forms being filled in by the builder: no whole-network checks meanwhile
+        for kind in _TABS:
+            self._watch(kind)
         c["tabs"] = W.Tab(children=[W.VBox([self.forms[k].box, W.HBox([c[f"add_{k}"], c[f"update_{k}"]]),
                                             self.form_errors[k]]) for k in _TABS])
         for i, k in enumerate(_TABS):
@@ -191,14 +196,18 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         """Open the form of ``path`` filled in (``None``: empty forms for a new part)."""
         desc = self.history.current
         self._selected = path
-        if path is None:
-            for form in self.forms.values():
-                form.load(None)
-        else:
-            kind, entry = find(desc, path)
-            tab = "input" if kind == "input" or entry.get("module") == "brainlab.inputs" else kind
-            self.forms[tab].load(entry)
-            self.controls["tabs"].selected_index = _TABS.index(tab)
+        self._loading = True
+        try:
+            if path is None:
+                for form in self.forms.values():
+                    form.load(None)
+            else:
+                kind, entry = find(desc, path)
+                tab = "input" if kind == "input" or entry.get("module") == "brainlab.inputs" else kind
+                self.forms[tab].load(entry)
+                self.controls["tabs"].selected_index = _TABS.index(tab)
+        finally:
+            self._loading = False
         for k in _TABS:
             self.controls[f"update_{k}"].disabled = path is None
             self.form_errors[k].value = ""
@@ -287,8 +296,12 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
             self._busy = False
         pops = list(self._populations())
         spiking = [p for p, cls in self._populations().items() if getattr(cls, "SPIKING", True)]
-        for form in self.forms.values():
-            form.refresh(pops, spiking)
+        self._loading = True
+        try:
+            for form in self.forms.values():
+                form.refresh(pops, spiking)
+        finally:
+            self._loading = False
         self.diagram.show(net)
         self.summary.value = f"<pre style='font-size:85%'>{html.escape(net.summary())}</pre>"
         states = net.states()

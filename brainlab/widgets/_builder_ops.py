@@ -95,6 +95,51 @@ class BuilderOps:
             self.form_errors[tab].value = ""
         self.select(entry["path"])
 
+    # -- whole-network checks as a form changes --------------------------------------------------------------
+    def _watch(self, tab: str) -> None:
+        """Run :meth:`check_network` after every change of the form ``tab``: a field (each section's
+        ``on_change``), a model list (a picker's dropdown), the connectivity rule."""
+        import ipywidgets as W
+
+        from ._builder_fields import Section
+        from ._builder_parts import Picker
+
+        form = self.forms[tab]
+        for part in list(vars(form).values()):
+            section = part.section if isinstance(part, Picker) else part
+            if isinstance(section, Section):
+                section.on_change = lambda old=section.on_change: (old(), self.check_network(tab))
+            dropdown = part.dropdown if isinstance(part, Picker) else part
+            if isinstance(dropdown, W.Dropdown):
+                dropdown.observe(lambda _c: self.check_network(tab), names="value")
+
+    def check_network(self, tab: str) -> str:
+        r"""Check the network the form ``tab`` would make (the chosen part updated, or a new part added): build
+        that description with ``bl.Network.from_dict`` in a ``try`` and show its error under the form (errors of
+        the whole network, such as a ``OneToOne`` projection between populations of different sizes, which no
+        field explains alone).  Nothing is kept.  Skipped while the form shows field errors.  Returns the
+        message (``''``: none)."""
+        import html
+
+        from .._network import Network
+        from ._builder_fields import error_text
+        from ._builder_forms import InputForm
+
+        if self._loading or self._closed:
+            return ""
+        form = self.forms[tab]
+        message = ""
+        if not form.messages:
+            try:
+                kind = form.item_kind if isinstance(form, InputForm) else tab
+                replaces = self._selected if self._selected is not None and form.editing == self._selected else None
+                Network.from_dict(put(self.history.peek, kind, form._entry(), replaces))
+            except Exception as exc:
+                message = f"the network: {error_text(exc)}"
+        self.form_errors[tab].value = (f'<span style="color:#b00020">{html.escape(message)}</span>' if message
+                                       else "")
+        return message
+
     # -- edits -----------------------------------------------------------------------------------------------
     def add_population(self, name: str, model: str = "LIF", size: int | tuple[int, ...] = 100,
                        **params: Any) -> None:
