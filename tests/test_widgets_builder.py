@@ -391,7 +391,7 @@ def test_a_click_on_a_node_opens_its_form():
     assert sorted(nodes) == ["E", "I", "noise", "src"]
     x, y, w, h = nodes["I"]
     tap(b, x + 0.4 * w, -(y - 0.4 * h))  # near the box's corner, still inside
-    assert c["select"].value == "I" and c["tabs"].selected_index == 0
+    assert c["select"].value == "I" and c["tabs"].selected_index == 0 and "opened I" in b.status_text
     assert c["pop.name"].value == "I" and c["pop.size"].value == 20 and c["pop.tau"].value == 10.0
     assert c["update_population"].disabled is False and not c["delete"].disabled
     x, y, *_ = nodes["noise"]  # an input module opens the input form

@@ -225,6 +225,7 @@ class NetworkBuilder(BuilderOps, AbstractPanel):
         """A click on the diagram picked ``path``: open its form, as choosing it in ``controls['select']`` does."""
         if path in self._names():
             self.select(path)
+            self.set_status(f"opened {path} (clicked in the diagram)", "ok")
 
     def click_diagram(self, x: float, y: float) -> str | None:
         """Do what a click at ``(x, y)`` on the diagram does (diagram coordinates: the static SVG's, with ``y``
