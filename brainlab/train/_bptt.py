@@ -364,8 +364,9 @@ class BPTT:
         return [prog.sj.states[i].value for i in prog.const_pos]
 
     def _forward(self, prog: _Program) -> Callable:
-        """``outputs(pvals, cvals, init, xs)``: the readout of every step, ``(batch, T) + out_shape``, for inputs
-        ``xs`` given time-major, ``(T, batch, ...)`` (so that slicing and segmenting time copies nothing)."""
+        """``outputs(pvals, cvals, init, xs)``: the readout of every step, time-major ``(T, batch) + out_shape``, for
+        inputs ``xs`` given time-major, ``(T, batch, ...)`` (so that slicing and segmenting time copies nothing, and
+        the outputs are not copied into another layout: the loss sees them through a transposed view)."""
         sj, n = prog.sj, len(prog.sj.states)
         dt, truncate, checkpoint = self.dt, self.truncate, self.checkpoint
 
@@ -408,7 +409,7 @@ class BPTT:
                 carry, yw = jax.lax.scan(window, carry, body)
                 parts.append(yw.reshape((nw * K,) + yw.shape[2:]))
                 ys = jnp.concatenate(parts) if len(parts) > 1 else parts[0]
-            return jnp.swapaxes(ys, 0, 1)
+            return ys
 
         return run
 
@@ -421,7 +422,7 @@ class BPTT:
         logits = getattr(loss_fn, "logits", None)
 
         def batch_loss(pvals, cvals, init, xb, yb):
-            y = batch(pvals, cvals, init, xb)
+            y = jnp.swapaxes(batch(pvals, cvals, init, xb), 0, 1)  # (batch, T, ...) for the loss
             return loss_fn(y, yb), y
 
         def correct(y, yb):
@@ -488,7 +489,7 @@ class BPTT:
             pad = bs - xb.shape[0]
             if pad:
                 xb = jnp.concatenate([xb, jnp.repeat(xb[-1:], pad, axis=0)])
-            out.append(np.asarray(fn(pvals, cvals, init, _time_major(xb)))[: bs - pad])
+            out.append(np.asarray(fn(pvals, cvals, init, _time_major(xb))).swapaxes(0, 1)[: bs - pad])
         return np.concatenate(out)
 
     def evaluate(self, data: Any, batch_size: int = 256) -> dict[str, float]:
