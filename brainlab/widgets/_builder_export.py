@@ -116,18 +116,30 @@ show(raster_figure(res.spikes.times, res.spikes.indices, res.spikes.n_neurons))
 
 
 def write_notebook(path: str | Path, code: str, title: str = "Network from the NetworkBuilder") -> Path:
-    """Write a notebook with a title, ``code`` (build and run) and a raster of ``res``; returns its path."""
-    import nbformat
+    """Write a notebook with a title, ``code`` (build and run) and a raster of ``res``; returns its path.
+
+    The file is nbformat 4.5 JSON written directly (a kernel need not have ``nbformat`` installed).
+    """
+    import json
 
     path = Path(path)
     if path.suffix != ".ipynb":
         raise ValueError(f"NetworkBuilder.export_notebook: the path must end in .ipynb, got {str(path)!r}.")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nBuilt with `bl.widgets.NetworkBuilder`: the first cell "
-                                              "builds the network and runs it, the second draws its spikes."),
-                nbformat.v4.new_code_cell(code.rstrip("\n")),
-                nbformat.v4.new_code_cell(_RASTER_CELL.rstrip("\n"))]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+    def lines(text: str) -> list[str]:
+        parts = text.split("\n")
+        return [p + "\n" for p in parts[:-1]] + [parts[-1]]
+
+    def cell(kind: str, text: str, n: int) -> dict:
+        out = {"cell_type": kind, "id": f"builder-{n}", "metadata": {}, "source": lines(text)}
+        return out | ({"execution_count": None, "outputs": []} if kind == "code" else {})
+
+    nb = {"cells": [cell("markdown", f"# {title}\n\nBuilt with `bl.widgets.NetworkBuilder`: the first cell builds the "
+                                     "network and runs it, the second draws its spikes.", 0),
+                    cell("code", code.rstrip("\n"), 1), cell("code", _RASTER_CELL.rstrip("\n"), 2)],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                       "language_info": {"name": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
