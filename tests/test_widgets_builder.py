@@ -264,6 +264,7 @@ def test_export_shows_a_code_bundle_and_writes_a_notebook(tmp_path):
     assert out[CODE_MIME]["code"] == b.code() == out["text/plain"] == b.controls["code"].value
     path = b.export_notebook(tmp_path / "built.ipynb")
     nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)  # written as JSON by brainlab itself: it must still be a valid nbformat 4 notebook
     assert nb.cells[1].source == b.code().rstrip("\n") and "raster_figure" in nb.cells[2].source
     ns: dict = {}
     exec(nb.cells[1].source, ns)
