@@ -175,7 +175,7 @@ class BifurcationPanel(AbstractPanel):
 
     def remove_value_callback(self, callback: Callable[[Any], Any]) -> None:
         """Stop calling ``callback`` (no error if it was not registered)."""
-        self._callbacks = [c for c in self._callbacks if c is not callback]
+        self._callbacks = [c for c in self._callbacks if c != callback]  # == : a bound method is a new object each time
 
     def tap(self, event: Any) -> None:
         """Handle a bokeh ``Tap`` event on the diagram: the cursor goes to the clicked ``x`` (two parameters:
