@@ -165,7 +165,7 @@ def test_click_and_slider_set_the_value_and_call_back(fhn_panel):
     fhn_panel.on_value_change(listener.take)
     fhn_panel.set_value(0.6)
     fhn_panel.remove_value_callback(listener.take)  # a bound method is a new object at each access
-    fhn_panel.set_value(0.7)
+    fhn_panel.set_value(0.5)
     assert listener.values == [0.6]
     # the equilibria at the cursor are those of the branch: on it, w = (v + a)/b and I = w - v + v^3/3
     for state, _ in fhn_panel.equilibria():
