@@ -249,6 +249,14 @@ def test_module_model_and_mse():
         state = 0.9 * state + x[:, t] @ true_w
         y[:, t, 0] = state
     trainer = BPTT(model, mse, optax.adam(0.05), progress=False)
+    # mse is a mean over every element, so BPTT evaluates it on the time-major outputs and targets: the same
+    # loss and gradient as the same error written as an ordinary (batch-major) loss
+    plain = BPTT(model, lambda out, target: jnp.mean((out - target) ** 2), progress=False)
+    model.w.value = jnp.array([0.3, 0.2])
+    (l1, g1), (l2, g2) = trainer.gradient((x, y)), plain.gradient((x, y))
+    assert l1 == pytest.approx(l2, rel=1e-6)
+    np.testing.assert_allclose(g1["w"], g2["w"], rtol=1e-5)
+    model.w.value = jnp.zeros(2)
     trainer.fit((x, y), epochs=150, batch_size=16)
     np.testing.assert_allclose(np.asarray(model.w.value), true_w, atol=1e-2)
     assert float(model.y.value) == 0.0  # training never writes the model's own hidden state

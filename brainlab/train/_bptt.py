@@ -421,8 +421,13 @@ class BPTT:
         loss_fn, opt = self.loss, self.optimizer
         logits = getattr(loss_fn, "logits", None)
 
+        order_free = getattr(loss_fn, "order_free", False)  # a loss that is a mean over every element (mse)
+
         def batch_loss(pvals, cvals, init, xb, yb):
-            y = jnp.swapaxes(batch(pvals, cvals, init, xb), 0, 1)  # (batch, T, ...) for the loss
+            ys = batch(pvals, cvals, init, xb)  # time-major, (T, batch, ...)
+            y = jnp.swapaxes(ys, 0, 1)  # (batch, T, ...) for the loss
+            if order_free and yb.ndim == ys.ndim:  # the same value on both swapped, without a layout copy
+                return loss_fn(ys, jnp.swapaxes(yb, 0, 1)), y
             return loss_fn(y, yb), y
 
         def correct(y, yb):

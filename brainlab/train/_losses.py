@@ -135,6 +135,11 @@ def mse(y: Any, target: Any) -> jax.Array:
     return jnp.mean((y - target) ** 2)
 
 
+# a mean over every element: the same for time-major (T, batch, ...) outputs and targets, which BPTT then passes
+# (XLA then computes the error and its gradient in the scan's own layout instead of copying both across layouts)
+mse.order_free = True  # type: ignore[attr-defined]
+
+
 def accuracy(logits: Any, labels: Any) -> float:
     """The fraction of samples whose largest logit is the label's (``logits``: ``(batch, n_classes)``).
 
