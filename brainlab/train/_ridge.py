@@ -302,6 +302,7 @@ def _gram(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.block([[a1.T @ b1, upper], [upper.T, a2.T @ b2]])
 
 
+@functools.partial(jax.jit, static_argnums=8)  # one compiled call (traced with 64-bit types on, in solve)
 def _solve(n, sx, sy, xtx, xty, cx, cy, lam, fit_bias):
     F = xtx.shape[0]
     if fit_bias:
