@@ -74,6 +74,22 @@ def test_accumulator_streams_chunks_and_trials_of_different_lengths(problem):
     np.testing.assert_allclose(rm.W64, _ridge_numpy(X[:420], Y[:420], 1e-2)[0], rtol=1e-10)
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_host_chunks_of_states_give_the_closed_form(problem, bias):
+    """RidgeAccumulator.add_states (ESN.fit's host path: float64 numpy BLAS, samples kept by a boolean mask) gives
+    the closed form on the kept samples, with and without the bias."""
+    X, Y = problem
+    keep = np.random.default_rng(1).uniform(size=(2, 250)) < 0.8
+    acc = bl.train.RidgeAccumulator(1e-2, fit_bias=bias)
+    for lo in (0, 125):  # two chunks of a (2 trials, 250 steps) batch
+        acc.add_states(X.reshape(2, 250, 6)[:, lo:lo + 125], Y.reshape(2, 250, 2)[:, lo:lo + 125],
+                       keep[:, lo:lo + 125])
+    W, b = acc.solve()
+    W0, b0 = _ridge_numpy(X[keep.ravel()], Y[keep.ravel()], 1e-2, bias=bias)
+    np.testing.assert_allclose(W, W0, rtol=1e-9)
+    np.testing.assert_allclose(b, b0, rtol=1e-9, atol=1e-12)
+
+
 def test_ridge_solves_in_float64_and_a_float32_solve_loses_accuracy():
     """Reservoir states are correlated: with ridge 1e-6 the normal matrix has condition number ~4e9 here.
 

@@ -202,7 +202,8 @@ class RidgeAccumulator:
 
     def load_sums(self, n: Any, sx: jax.Array, sy: jax.Array, xtx: jax.Array, xty: jax.Array, shift_x: jax.Array,
                   shift_y: jax.Array) -> "RidgeAccumulator":
-        """Start from sums formed elsewhere, e.g. by :func:`batch_sums` inside a compiled program (float64)."""
+        """Start from float64 sums formed elsewhere (``n``, the shifted sums of ``x`` and ``y``, ``X^T X``, ``X^T Y``
+        and the two shifts), e.g. by another accumulator or inside a compiled program."""
         if self.xtx is not None:
             raise ValueError("RidgeAccumulator.load_sums: the accumulator already holds data; use a new one.")
         self.n = float(n)
@@ -250,34 +251,6 @@ def _one_blas_thread() -> Any:
     finally:
         if fn is not None:
             fn(previous)
-
-
-def batch_sums(xs: jax.Array, ys: jax.Array, ws: jax.Array | None, warmup: int,
-               fit_bias: bool = True) -> tuple[jax.Array, ...]:
-    """Traceable (with 64-bit types on): the sums that ``RidgeAccumulator(fit_bias=...).add(xs, ys, warmup, ws)``
-    forms, in the same order and precision, for ``xs`` ``(B, T, F)``, ``ys`` ``(B, T, M)`` and weights ``ws``
-    ``(B, T)`` (``None``: all ones).  Returns ``(n, sx, sy, xtx, xty, shift_x, shift_y)`` for :meth:`RidgeAccumulator.load_sums`.
-    """
-    f64 = jnp.float64
-
-    def trial(i):
-        w = None if ws is None else ws[i, warmup:].astype(f64)
-        return xs[i, warmup:].astype(f64), ys[i, warmup:].astype(f64), w
-
-    x, y, _ = trial(0)
-    if fit_bias:
-        cx, cy = jnp.mean(x, 0), jnp.mean(y, 0)
-    else:
-        cx, cy = jnp.zeros(x.shape[1], f64), jnp.zeros(y.shape[1], f64)
-
-    def sums(i):
-        n, *rest = _sums(*trial(i), cx, cy)
-        return (jnp.asarray(n, f64), *rest)
-
-    total = sums(0)
-    if xs.shape[0] > 1:  # trials are added one after another, as RidgeAccumulator.add does
-        total = jax.lax.fori_loop(1, xs.shape[0], lambda i, acc: tuple(a + b for a, b in zip(acc, sums(i))), total)
-    return (*total, cx, cy)
 
 
 @jax.jit
