@@ -188,6 +188,20 @@ def wc_curve(rE):
     return inE - P["wEE"] * rE + P["wEI"] * rI, np.array([rE, rI])
 
 
+def ww_field(x, I, a=270.0, b=108.0, d=0.154, gamma=0.641e-3, tau_S=100.0, J11=0.2609, J12=0.0497,
+             I0=0.3255, tau_AMPA=2.0):
+    """Wong & Wang (2006), no stimulus, per ms: S1, S2 and the two noise currents (whose drift is a decay)."""
+    S1, S2, n1, n2 = x
+
+    def H(u):
+        y = a * u - b
+        return y / (1.0 - np.exp(-d * y))
+
+    x1, x2 = J11 * S1 - J12 * S2 + I0 + I + n1, J11 * S2 - J12 * S1 + I0 + I + n2
+    return np.array([-S1 / tau_S + (1 - S1) * gamma * H(x1), -S2 / tau_S + (1 - S2) * gamma * H(x2),
+                     -n1 / tau_AMPA, -n2 / tau_AMPA])
+
+
 def line_field(f):
     return lambda x, I: np.array([f(x[0], I)])
 
@@ -236,6 +250,8 @@ CASES = [
          (-100.0, -40.0), ("fold",)),
     Case("ThresholdLinear", lambda: bl.neurons.ThresholdLinear(1), (-100.0, 100.0),
          line_field(lambda r, I: (-r + max(I, 0.0)) / 10), None, (0.0, 0.0), ()),
+    # the spontaneous (symmetric) state over a small input range (nA), where it neither folds nor loses stability
+    Case("WongWang", lambda: bl.neurons.WongWang(1), (-0.05, 0.05), ww_field, None, (0.0, 0.0), ()),
 ]
 
 
