@@ -254,6 +254,27 @@ class LabPage:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
+    @staticmethod
+    def wait_until(condition: Any, timeout_s: float, what: Any, every_s: float = 0.25) -> Any:
+        """Poll ``condition()`` until it returns something truthy (returned); fail with ``what`` (or what it
+        returns, for a message that shows the last values seen) if it never does within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
+            time.sleep(every_s)
+
+    def run_notebook(self, name: str, cells: list[str]) -> None:
+        """Write ``cells`` as notebook ``name``, open it, run all cells and fail on any error output."""
+        self.open_notebook(self.server.write_notebook(name, cells))
+        self.run_all_cells()
+        self.wait_until_done()
+        errors = self.error_outputs()
+        assert not errors, f"{name}: error output:\n" + "\n".join(errors)
+
     def wait_until_done(self, timeout_s: float = 240) -> None:
         """Wait until every code cell has an execution count and the kernel is idle, or a cell raised (Run All
         stops there: the cells after it are aborted and never get a count)."""

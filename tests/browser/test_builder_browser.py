@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,15 +14,6 @@ import pytest
 SETUP = "import json\nimport brainlab as bl\nbl.plotting.setup_notebook()"
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str | Callable[[], str]) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
-        time.sleep(0.25)
 
 
 @pytest.mark.browser
@@ -49,7 +39,7 @@ def test_builder_forms_diagram_run_and_export_in_the_page(lab_page):
     def new_part() -> None:
         """Click *new* and wait until the kernel has emptied the forms (the page then shows their defaults)."""
         page.locator(".bl-new").click()
-        wait_until(lambda: kernel("[b._selected, b.controls['pop.name'].value]")[0] is None
+        lab_page.wait_until(lambda: kernel("[b._selected, b.controls['pop.name'].value]")[0] is None
                    and kernel("b.controls['select'].value") == "", 30, "the forms to be emptied")
         time.sleep(0.5)
 
@@ -60,16 +50,16 @@ def test_builder_forms_diagram_run_and_export_in_the_page(lab_page):
         type_into(".bl-pop-size", size)
         type_into(".bl-pop-V-rest", "-45")
         form = "[b.controls['pop.name'].value, b.controls['pop.size'].value, b.controls['pop.V_rest'].value]"
-        wait_until(lambda n=name, s=size: kernel(form) == [n, int(s), -45.0], 30,
+        lab_page.wait_until(lambda n=name, s=size: kernel(form) == [n, int(s), -45.0], 30,
                    lambda n=name: f"the population form of {n} to reach the kernel (it shows {kernel(form)})")
         page.locator(".bl-add-population").click()
-        wait_until(lambda n=name: n in kernel("sorted(b.build().populations())"), 30, f"population {name} added")
+        lab_page.wait_until(lambda n=name: n in kernel("sorted(b.build().populations())"), 30, f"population {name} added")
 
     # a wrong size is shown beside the field, and the add button builds nothing
     new_part()
     type_into(".bl-pop-size", "-5")
     error = page.locator(".bl-pop-size-error")
-    wait_until(lambda: "size must be positive" in error.inner_text(), 30, "the size error beside the field")
+    lab_page.wait_until(lambda: "size must be positive" in error.inner_text(), 30, "the size error beside the field")
     page.locator(".bl-add-population").click()
     time.sleep(1.0)
     assert kernel("sorted(b.build().populations())") == ["E", "I"]
@@ -81,27 +71,27 @@ def test_builder_forms_diagram_run_and_export_in_the_page(lab_page):
     type_into(".bl-proj-rule-prob", "0.2")
     page.locator(".bl-proj-output select").select_option("CUBA")
     type_into(".bl-proj-weight", "2")
-    wait_until(lambda: kernel("[b.controls['proj.pre'].value, b.controls['proj.post'].value, "
+    lab_page.wait_until(lambda: kernel("[b.controls['proj.pre'].value, b.controls['proj.post'].value, "
                               "b.controls['proj.rule.prob'].value, b.controls['proj.weight'].value]")
                == ["E", "I", 0.2, 2.0], 30, "the projection form to reach the kernel")
     page.locator(".bl-add-projection").click()
-    wait_until(lambda: kernel("sorted(b.build().projections())") == ["EI"], 30, "projection EI added")
+    lab_page.wait_until(lambda: kernel("sorted(b.build().projections())") == ["EI"], 30, "projection EI added")
     assert kernel("[float(b.build().EI.weight.value), b.network_dict()['projections'][0]['conn']['prob']]") \
         == [2.0, 0.2]
 
     # the diagram in the page (a bokeh figure) shows the two populations and the projection
     ids = kernel("{k: b.sources[f'diagram_{k}'].id for k in ('nodes', 'edges')}")
-    wait_until(lambda: (cols := lab_page.bokeh_columns(ids["nodes"])) is not None and len(cols["x"]) == 2
+    lab_page.wait_until(lambda: (cols := lab_page.bokeh_columns(ids["nodes"])) is not None and len(cols["x"]) == 2
                and len(lab_page.bokeh_columns(ids["edges"])["lx"]) == 1, 30,
                "the diagram's two boxes and one arrow in the page")
     canvas = page.locator(".bl-diagram .bk-Canvas").first
     canvas.wait_for(state="visible", timeout=30_000)
     drawn = lambda: lab_page.figure_stats(page.locator(".bl-diagram").first)  # noqa: E731
-    wait_until(lambda: any(s["drawn"] > 0.01 for s in drawn()), 30, lambda: f"the diagram drawn ({drawn()})")
+    lab_page.wait_until(lambda: any(s["drawn"] > 0.01 for s in drawn()), 30, lambda: f"the diagram drawn ({drawn()})")
 
     # a mouse click on the box of I in the page opens its form in the kernel
     page.locator(".bl-new").click()
-    wait_until(lambda: kernel("b.controls['select'].value") == "", 30, "the forms to be emptied")
+    lab_page.wait_until(lambda: kernel("b.controls['select'].value") == "", 30, "the forms to be emptied")
     geo = kernel("dict(zip(['x', 'y'], [float(v[b.sources['diagram_nodes'].data['id'].index('I')]) for v in "
                  "(b.sources['diagram_nodes'].data['x'], b.sources['diagram_nodes'].data['y'])]), "
                  "x0=b.figures['diagram'].x_range.start, x1=b.figures['diagram'].x_range.end, "
@@ -117,25 +107,25 @@ def test_builder_forms_diagram_run_and_export_in_the_page(lab_page):
     page.mouse.click(px, py)
     opened = ("[b.controls['select'].value, b.controls['pop.name'].value, b.controls['pop.size'].value, "
               "b.controls['tabs'].selected_index]")
-    wait_until(lambda: kernel(opened) == ["I", "I", 20, 0], 30,
+    lab_page.wait_until(lambda: kernel(opened) == ["I", "I", 20, 0], 30,
                lambda: f"the click at ({px:.0f}, {py:.0f}) on I's box to open its form (kernel: {kernel(opened)})")
     page.locator(".bl-pop-name input").first.wait_for(state="visible", timeout=10_000)
-    wait_until(lambda: page.locator(".bl-pop-name input").first.input_value() == "I", 30,
+    lab_page.wait_until(lambda: page.locator(".bl-pop-name input").first.input_value() == "I", 30,
                "the page's population form to show I")
 
     # run: a live raster whose kernel-side source gets rows, and whose page figure gets them too
     page.locator(".bl-run").click()
-    rows = wait_until(lambda: kernel("0 if b.live is None else len(b.live.sources['raster'].data['t'])"), 60,
+    rows = lab_page.wait_until(lambda: kernel("0 if b.live is None else len(b.live.sources['raster'].data['t'])"), 60,
                       "rows in the live raster's source")
     assert rows > 0
     source = kernel("b.live.sources['raster'].id")
-    wait_until(lambda: (cols := lab_page.bokeh_columns(source)) is not None and len(cols["t"]) > 0, 60,
+    lab_page.wait_until(lambda: (cols := lab_page.bokeh_columns(source)) is not None and len(cols["t"]) > 0, 60,
                "the raster's spikes in the page")
 
     # export: the code box shows the code that builds the network
     page.locator(".bl-export-code").click()
     code_box = page.locator(".bl-code textarea")
-    wait_until(lambda: "bl.Network(" in code_box.input_value(), 30, "the exported code in the code box")
+    lab_page.wait_until(lambda: "bl.Network(" in code_box.input_value(), 30, "the exported code in the code box")
     assert "bl.Projection(E, I" in code_box.input_value()
     errors = kernel("[str(e) for e in b.errors]")  # only the refused add, which the status line showed
     assert len(errors) == 1 and "size must be positive" in errors[0], errors

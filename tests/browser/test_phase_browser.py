@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,24 +14,8 @@ import pytest
 SETUP = "import json\nimport numpy as np\nimport brainlab as bl\nbl.plotting.setup_notebook()"
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str | Callable[[], str]) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` if it never does."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
-        time.sleep(0.25)
 
 
-def open_and_run(lab_page: Any, name: str, cells: list[str]) -> None:
-    lab_page.open_notebook(lab_page.server.write_notebook(name, cells))
-    lab_page.run_all_cells()
-    lab_page.wait_until_done()
-    errors = lab_page.error_outputs()
-    assert not errors, f"{name}: error output:\n" + "\n".join(errors)
 
 
 def _finite(values: list[float]) -> np.ndarray:
@@ -43,7 +25,7 @@ def _finite(values: list[float]) -> np.ndarray:
 
 @pytest.mark.browser
 def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
-    open_and_run(lab_page, "phase_panel.ipynb", [
+    lab_page.run_notebook("phase_panel.ipynb", [
         SETUP,
         "pp = bl.widgets.PhasePlanePanel(bl.neurons.MorrisLecar.from_preset('type_I', 1),\n"
         "                                {'V': (-70.0, 50.0), 'w': (-0.05, 0.6)}, values={'I_ext': 30.0})\n"
@@ -53,7 +35,7 @@ def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
         "print(json.dumps({k: pp.sources[k].id for k in ('trajectories', 'trajectory', 'nullcline_V')}))"))
     roots = lab_page.bokeh_roots()
     roots.first.wait_for(state="attached", timeout=60_000)
-    wait_until(lambda: (c := lab_page.bokeh_columns(ids["nullcline_V"])) and len(c["x"]) > 10, 30,
+    lab_page.wait_until(lambda: (c := lab_page.bokeh_columns(ids["nullcline_V"])) and len(c["x"]) > 10, 30,
                "the V-nullcline in the page")
     drawn: list[Any] = []
 
@@ -61,7 +43,7 @@ def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
         drawn.append([s for s in lab_page.figure_stats(roots.first) if s["visible"]])
         return len(drawn[-1]) >= 3 and all(s["drawn"] > 0.005 for s in drawn[-1])
 
-    wait_until(plots_drawn, 30, lambda: f"the plane and the time courses to be drawn; last stats {drawn[-1:]}")
+    lab_page.wait_until(plots_drawn, 30, lambda: f"the plane and the time courses to be drawn; last stats {drawn[-1:]}")
 
     # A click in the middle of the plane's canvas (the first plot of the row) integrates a trajectory.
     canvas = roots.first.locator(".bk-Canvas").first
@@ -72,7 +54,7 @@ def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
     def kernel_rows() -> int:
         return int(lab_page.kernel_eval("pp.settle(); print(len(pp.sources['trajectory'].data['t']))"))
 
-    wait_until(lambda: kernel_rows() > 10, 30, "the click's trajectory in the kernel's source")
+    lab_page.wait_until(lambda: kernel_rows() > 10, 30, "the click's trajectory in the kernel's source")
     start, kernel_x, errors = json.loads(lab_page.kernel_eval(
         "print(json.dumps([list(map(float, pp.trajectories[-1].states[0])), "
         "[None if x != x else float(x) for x in pp.sources['trajectories'].data['x']], "
@@ -88,7 +70,7 @@ def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
         got = None if cols is None else _finite(cols["x"])
         return got is not None and got.shape == want.shape and np.allclose(got, want, rtol=1e-12)
 
-    wait_until(page_has_trajectory, 30, f"the page to hold the trajectory's {want.size} points")
+    lab_page.wait_until(page_has_trajectory, 30, f"the page to hold the trajectory's {want.size} points")
 
     # The I_ext slider moved with the keyboard: the kernel redraws, the page shows the new nullcline.
     before = _finite(lab_page.bokeh_columns(ids["nullcline_V"])["y"])
@@ -105,7 +87,7 @@ def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
         seen.append(json.loads(lab_page.kernel_eval("pp.settle(); print(json.dumps(pp.params['I_ext']))")))
         return math.isclose(seen[-1], I0 + 3 * step, rel_tol=1e-9)
 
-    wait_until(kernel_moved, 30, lambda: f"I_ext = {I0 + 3 * step} in the kernel; seen {seen[-3:]}")
+    lab_page.wait_until(kernel_moved, 30, lambda: f"I_ext = {I0 + 3 * step} in the kernel; seen {seen[-3:]}")
     new = _finite(json.loads(lab_page.kernel_eval(
         "print(json.dumps([None if y != y else float(y) for y in pp.sources['nullcline_V'].data['y']]))")))
     assert new.shape != before.shape or not np.allclose(new, before), "the nullcline did not change"
@@ -114,7 +96,7 @@ def test_click_draws_a_trajectory_and_a_slider_redraws_the_nullclines(lab_page):
         got = _finite(lab_page.bokeh_columns(ids["nullcline_V"])["y"])
         return got.shape == new.shape and np.allclose(got, new, rtol=1e-12)
 
-    wait_until(page_has_new_nullcline, 30, "the page to draw the redrawn V-nullcline")
+    lab_page.wait_until(page_has_new_nullcline, 30, "the page to draw the redrawn V-nullcline")
     errors = lab_page.kernel_eval("print([repr(e) for e in pp.errors])").strip()
     assert errors == "[]", f"the panel reported errors: {errors}"
     lab_page.assert_no_browser_errors()

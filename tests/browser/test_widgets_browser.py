@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,26 +18,10 @@ import pytest
 SETUP = "import json\nimport numpy as np\nimport brainlab as bl\nbl.plotting.setup_notebook()"
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str | Callable[[], str],
-               every_s: float = 0.25) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` (or what it returns, for a
-    message that shows the last values seen) if it never does."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
-        time.sleep(every_s)
 
 
 def open_and_run(lab_page, name: str, cells: list[str]) -> None:
-    lab_page.open_notebook(lab_page.server.write_notebook(name, cells))
-    lab_page.run_all_cells()
-    lab_page.wait_until_done()
-    errors = lab_page.error_outputs()
-    assert not errors, f"{name}: error output:\n" + "\n".join(errors)
+    lab_page.run_notebook(name, cells)
     lab_page.page.locator(".jp-OutputArea-output .bk-Canvas").first.wait_for(state="attached", timeout=60_000)
 
 
@@ -60,7 +43,7 @@ def test_a_panel_draws_in_a_notebook_that_never_set_up_bokeh(lab_page):
         drawn.append([s for s in lab_page.figure_stats(roots.first) if s["visible"]])
         return bool(drawn[-1]) and all(s["drawn"] > 0.01 for s in drawn[-1])
 
-    wait_until(trace_is_drawn, 30, lambda: f"the explorer's figures to be drawn; last stats {drawn[-1:]}")
+    lab_page.wait_until(trace_is_drawn, 30, lambda: f"the explorer's figures to be drawn; last stats {drawn[-1:]}")
     lab_page.assert_no_browser_errors()
 
 
@@ -81,7 +64,7 @@ def test_neuron_explorer_slider_moved_with_the_keyboard_redraws_the_trace(lab_pa
         cols = lab_page.bokeh_columns(source)
         return None if cols is None else np.array(cols["y"])
 
-    wait_until(lambda: (y := page_trace()) is not None and y.size > 0, 30, "the V trace in the page")
+    lab_page.wait_until(lambda: (y := page_trace()) is not None and y.size > 0, 30, "the V trace in the page")
     # What the page's sliders sent back when they were drawn (checked at the end).
     after_display = json.loads(lab_page.kernel_eval(
         "print(json.dumps({k: [initial[k], ex.controls[k].value] for k in initial}))"
@@ -104,7 +87,7 @@ def test_neuron_explorer_slider_moved_with_the_keyboard_redraws_the_trace(lab_pa
         last.append(json.loads(lab_page.kernel_eval("print(json.dumps(ex.controls['tau'].value))")))
         return last[-1] == pytest.approx(expected, rel=1e-9)
 
-    wait_until(kernel_tau_is_expected, 30,
+    lab_page.wait_until(kernel_tau_is_expected, 30,
                lambda: f"tau = {expected:.6g} ms in the kernel after {presses} x ArrowRight from {tau0} (step {step}); "
                        f"values seen {last[-3:]}")
 
@@ -118,7 +101,7 @@ def test_neuron_explorer_slider_moved_with_the_keyboard_redraws_the_trace(lab_pa
                                             after_kernel.shape else "other shape"))
         return [y] if y is not None and y.shape == after_kernel.shape and np.array_equal(y, after_kernel) else None
 
-    [after_page] = wait_until(
+    [after_page] = lab_page.wait_until(
         page_shows_kernel_trace, 30,
         lambda: f"the page to show the re-run trace (kernel: {after_kernel.shape}); page (shape, max |diff|): "
                 f"{seen[-1:]}",
@@ -157,9 +140,9 @@ def test_live_raster_streams_pauses_and_resumes(lab_page):
         return tuple(json.loads(lab_page.kernel_eval("print(json.dumps([live.state, live.t, live.frames_pushed]))")))
 
     page.locator("button", has_text="start").click()
-    seen = [wait_until(lambda: (t := newest()) > 0 and t, 60, "the first frame in the page")]
+    seen = [lab_page.wait_until(lambda: (t := newest()) > 0 and t, 60, "the first frame in the page")]
     for _ in range(3):  # frames keep arriving: the newest plotted time grows
-        seen.append(wait_until(lambda: (t := newest()) > seen[-1] and t, 30, f"a frame newer than t = {seen[-1]} ms"))
+        seen.append(lab_page.wait_until(lambda: (t := newest()) > seen[-1] and t, 30, f"a frame newer than t = {seen[-1]} ms"))
     assert kernel_state()[0] == "running"
 
     # The visible window follows the newest data (what a learner watches); checked at the end.
@@ -179,10 +162,10 @@ def test_live_raster_streams_pauses_and_resumes(lab_page):
         )
         return None if got is None else (got[0], got[1])
 
-    rng, t_new = wait_until(view, 30, "the raster's range and spikes in the page")
+    rng, t_new = lab_page.wait_until(view, 30, "the raster's range and spikes in the page")
 
     page.locator("button", has_text="pause").click()
-    wait_until(lambda: kernel_state()[0] == "paused", 30, "the kernel to pause")
+    lab_page.wait_until(lambda: kernel_state()[0] == "paused", 30, "the kernel to pause")
     # Pausing acts at the end of the current chunk: wait until the kernel's time has settled.
     settled: list[tuple[str, float, int]] = [kernel_state()]
 
@@ -191,9 +174,9 @@ def test_live_raster_streams_pauses_and_resumes(lab_page):
         settled.append(kernel_state())
         return settled[-1] == settled[-2]
 
-    wait_until(still, 30, "the paused run to settle")
+    lab_page.wait_until(still, 30, "the paused run to settle")
     last = float(lab_page.kernel_eval("print(max(live.sources['raster'].data['t']))"))
-    wait_until(lambda: newest() == last, 30, f"the page to show the last spikes before the pause (t = {last} ms)")
+    lab_page.wait_until(lambda: newest() == last, 30, f"the page to show the last spikes before the pause (t = {last} ms)")
     paused_at = newest()
     time.sleep(2.0)  # while paused nothing may arrive, however long we wait
     assert newest() == paused_at, f"frames arrived while paused: {paused_at} -> {newest()} ms"
@@ -216,11 +199,11 @@ def test_live_raster_streams_pauses_and_resumes(lab_page):
                             f"from the kernel's ({k.size} rows, {k[:1]}..{k[-1:]})")
 
     page.locator("button", has_text="resume").click()
-    wait_until(lambda: newest() > paused_at, 30,
+    lab_page.wait_until(lambda: newest() > paused_at, 30,
                f"frames after resume (paused at t = {paused_at} ms; kernel [state, t, frames] now {kernel_state()})")
     assert kernel_state()[0] == "running"
     page.locator("button", has_text="stop").click()
-    wait_until(lambda: kernel_state()[0] == "stopped", 30, "the run to stop")
+    lab_page.wait_until(lambda: kernel_state()[0] == "stopped", 30, "the run to stop")
     lab_page.assert_no_browser_errors()
     assert not mismatch, "\n".join(mismatch)
     assert rng["start"] <= t_new <= rng["end"] + 1e-9, (
