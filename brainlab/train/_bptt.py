@@ -100,19 +100,26 @@ class _Program:
     jitted: dict = dataclasses.field(default_factory=dict)
 
 
+# Time steps per iteration of the compiled loop.  Two steps per iteration let XLA fuse across them and halve the
+# loop's per-iteration work; on this 2-core CPU, value-and-gradient of Linear + 512 LIF (T = 500, batch 16) took
+# 0.075 s with 1, 0.057 s with 2, 0.058 s with 4 and 0.062 s with 8 (spyx 0.062 s, alternated in the same run).
+_UNROLL = 2
+
+
 def _segments(step: Callable, carry: Any, xs: Any, length: int | None) -> tuple[Any, Any]:
     """``lax.scan(step, carry, xs)``; with ``length`` C, as T//C rematerialised segments of C steps (the first
     T mod C steps run plainly): the backward pass stores the carry at segment starts and recomputes inside."""
     T = jax.tree.leaves(xs)[0].shape[0]
     if length is None or length >= T:
-        return jax.lax.scan(step, carry, xs)
+        return jax.lax.scan(step, carry, xs, unroll=_UNROLL)
     r, n = T % length, T // length
     parts = []
     if r:
-        carry, y0 = jax.lax.scan(step, carry, jax.tree.map(lambda a: a[:r], xs))
+        carry, y0 = jax.lax.scan(step, carry, jax.tree.map(lambda a: a[:r], xs), unroll=_UNROLL)
         parts.append(y0)
     body = jax.tree.map(lambda a: a[r:].reshape((n, length) + a.shape[1:]), xs)
-    carry, ys = jax.lax.scan(jax.checkpoint(lambda c, xseg: jax.lax.scan(step, c, xseg)), carry, body)
+    carry, ys = jax.lax.scan(jax.checkpoint(lambda c, xseg: jax.lax.scan(step, c, xseg, unroll=_UNROLL)), carry,
+                             body)
     parts.append(jax.tree.map(lambda a: a.reshape((n * length,) + a.shape[2:]), ys))
     return carry, jax.tree.map(lambda *a: jnp.concatenate(a), *parts) if len(parts) > 1 else parts[0]
 
