@@ -267,6 +267,21 @@ class LabPage:
                 pytest.fail(f"waited {timeout_s:g} s for {what() if callable(what) else what}; last value {value!r}")
             time.sleep(every_s)
 
+    def figure_pixel(self, figure_id: str, x: float, y: float) -> list[float] | None:
+        """The page position of the data point ``(x, y)`` of bokeh figure ``figure_id``, from BokehJS's own
+        scales (``None`` until the figure's view is drawn): where a mouse click lands on that point."""
+        return self.page.evaluate(
+            """([id, x, y]) => {
+                if (!window.Bokeh || !window.Bokeh.index) return null;
+                const view = [...window.Bokeh.index.find_by_id(id)][0];
+                if (view == null || view.frame == null) return null;
+                const box = view.canvas_view.el.getBoundingClientRect();
+                if (!box.width) return null;
+                return [box.left + view.frame.x_scale.compute(x), box.top + view.frame.y_scale.compute(y)];
+            }""",
+            [figure_id, x, y],
+        )
+
     def run_notebook(self, name: str, cells: list[str]) -> None:
         """Write ``cells`` as notebook ``name``, open it, run all cells and fail on any error output."""
         self.open_notebook(self.server.write_notebook(name, cells))

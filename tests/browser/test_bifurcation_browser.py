@@ -49,20 +49,8 @@ def test_a_click_on_the_diagram_moves_the_linked_phase_plane(lab_page):
 
     # A click at I_ext = 0.9, v = 0 on the diagram, placed with BokehJS's own scales (the frame's pixels), well
     # away from the starting value.
-    def diagram_pixel() -> list[float] | None:
-        return lab_page.page.evaluate(
-            """([id, x, y]) => {
-                if (!window.Bokeh || !window.Bokeh.index) return null;
-                const view = [...window.Bokeh.index.find_by_id(id)][0];
-                if (view == null || view.frame == null) return null;
-                const box = view.canvas_view.el.getBoundingClientRect();
-                if (!box.width) return null;
-                return [box.left + view.frame.x_scale.compute(x), box.top + view.frame.y_scale.compute(y)];
-            }""",
-            [ids["figure"], 0.9, 0.0],
-        )
-
-    px, py = lab_page.wait_until(diagram_pixel, 30, "the diagram's view in the page")
+    px, py = lab_page.wait_until(lambda: lab_page.figure_pixel(ids["figure"], 0.9, 0.0), 30,
+                                 "the diagram's view in the page")
     lab_page.page.mouse.click(px, py)
     seen: list[Any] = []
 

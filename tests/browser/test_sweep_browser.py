@@ -51,20 +51,8 @@ def test_sweep_panel_draws_its_map_and_a_click_opens_the_point(lab_page):
     assert len(stats[-1]) == 1, f"only the map is shown before a click (the raster is hidden): {stats[-1]}"
 
     # Click the cell I_ext = 400 pA, tau = 10 ms where BokehJS draws it (its own scales give the pixel).
-    def cell_pixel() -> list[float] | None:
-        return lab_page.page.evaluate(
-            """([id, x, y]) => {
-                if (!window.Bokeh || !window.Bokeh.index) return null;
-                const view = [...window.Bokeh.index.find_by_id(id)][0];
-                if (view == null || view.frame == null) return null;
-                const box = view.canvas_view.el.getBoundingClientRect();
-                if (!box.width) return null;
-                return [box.left + view.frame.x_scale.compute(x), box.top + view.frame.y_scale.compute(y)];
-            }""",
-            [ids["figure"], 400.0, 10.0],
-        )
-
-    px, py = lab_page.wait_until(cell_pixel, 30, "the heat map's view in the page")
+    px, py = lab_page.wait_until(lambda: lab_page.figure_pixel(ids["figure"], 400.0, 10.0), 30,
+                                 "the heat map's view in the page")
     lab_page.page.mouse.click(px, py)
     opened = lab_page.wait_until(
         lambda: json.loads(lab_page.kernel_eval(
