@@ -131,6 +131,22 @@ def test_copied_code_reproduces_the_trace(hh, kind):
     hh.reset()
 
 
+def test_the_page_exports_the_drawn_trace_and_the_figures(hh, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hh.set(input="constant", amplitude=10.0)
+    assert "copy_code" not in hh.controls  # its own code view (show_code) follows every change instead
+    hh.controls["export_format"].value = ".npz"
+    hh.controls["export_name"].value = "hh_view"
+    hh.controls["export"].click()
+    saved = dict(np.load(tmp_path / "hh_view.npz"))
+    np.testing.assert_array_equal(saved["V/y"], hh.sources["V"].data["y"])  # what is drawn, as drawn
+    np.testing.assert_array_equal(saved["V/t"], hh.sources["V"].data["t"])
+    assert hh.status_text == "saved hh_view.npz"
+    text = hh.export(tmp_path / "hh_view.html").read_text()
+    assert "cdn.bokeh.org" not in text and str(hh.figures["trace"].id) in text
+    hh.reset()
+
+
 def test_noise_input_compiles_once_and_follows_its_seed(hh):
     hh.set(input="noise", seed=1)
     v1 = hh.result["V"].copy()

@@ -22,7 +22,8 @@ __all__ = ["NeuronExplorer"]
 
 _INPUT_CONTROLS = ("input", "amplitude", "baseline", "onset", "width", "frequency", "sigma", "tau_noise", "seed",
                    "duration")
-_OTHER_CONTROLS = ("show", "reset", "fi_from", "fi_to", "fi_points", "fi", "show_code")
+_OTHER_CONTROLS = ("show", "reset", "fi_from", "fi_to", "fi_points", "fi", "show_code", "export_format",
+                   "export_name", "export")
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -244,8 +245,9 @@ class NeuronExplorer(AbstractPanel):
                         + ([c["show"]] if self.variables[1:] else []))
         plots = self.bokeh_view(column(self.figures["trace"], self.figures["states"], self.figures["fi"]))
         fi = W.HBox([W.VBox([c["fi_from"], c["fi_to"]]), W.VBox([c["fi_points"], c["fi"]])])
-        return W.VBox([title, W.HBox([params, inputs]), self.readout, plots, fi, c["show_code"], self.code_view,
-                       self.status])
+        # its own copy-as-code view follows every change; the bar adds the data and figure export
+        return W.VBox([title, W.HBox([params, inputs]), self.readout, plots, fi,
+                       W.HBox([c["show_code"], self.export_bar(with_code=False)]), self.code_view, self.status])
 
     # -- driving the panel from code ------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -109,10 +109,11 @@ class AbstractPanel:
 
         return export_panel(self, path)
 
-    def export_bar(self, name: str | None = None) -> W.Widget:
+    def export_bar(self, name: str | None = None, *, with_code: bool = True) -> W.Widget:
         """Export controls for the page: a format, a file name, an *export* button and *copy as code*.
 
-        Adds ``controls['export_format']``, ``['export_name']``, ``['export']`` and ``['copy_code']``; the file is
+        Adds ``controls['export_format']``, ``['export_name']``, ``['export']`` and (``with_code``, for a panel
+        without a code view of its own) ``['copy_code']``; the file is
         written next to the notebook and linked in the status line; *copy as code* shows :meth:`code` in a text
         box and as a ``application/vnd.brainlab.code+json`` output (JupyterLab's brainlab extension offers
         *insert as a new cell*).
@@ -126,9 +127,10 @@ class AbstractPanel:
                                   tooltip="file name, without the suffix")
         c["export"] = W.Button(description="save", icon="download", layout=W.Layout(width="6em"),
                                tooltip="write the data or figures next to the notebook")
-        c["copy_code"] = W.ToggleButton(value=False, description="copy as code", icon="code",
-                                        tooltip="the Python that reproduces this view")
         self.code_output = W.Output()
+        if with_code:
+            c["copy_code"] = W.ToggleButton(value=False, description="copy as code", icon="code",
+                                            tooltip="the Python that reproduces this view")
 
         def save() -> None:
             target = self.export(f"{c['export_name'].value or 'panel'}{c['export_format'].value}")
@@ -144,6 +146,8 @@ class AbstractPanel:
             self.code_output.outputs = outputs  # what display() inside the Output would send, kernel or not
 
         self.on_click(c["export"], save, "export")
+        if not with_code:
+            return W.HBox([c["export_format"], c["export_name"], c["export"]])
         self.on_change(c["copy_code"], show_code, "copy as code")
         return W.VBox([W.HBox([c["export_format"], c["export_name"], c["export"], c["copy_code"]]),
                        self.code_output])
