@@ -164,6 +164,24 @@ def test_slider_changes_are_logged_and_replay_gives_the_same_spikes():
     scope = {"net": bl.networks.coba(N, seed=0)}
     exec(code, scope)
     same_spikes(scope["res"], res)
+    # and code() needs no network: it builds the one the panel started from (before the slider moves)
+    full: dict = {}
+    exec(live.code(), full)
+    same_spikes(full["res"], res)
+    assert float(full["net"].E.I_ext.value) == 26.0  # the replay applied the logged change
+    live.close()
+
+
+def test_code_refuses_what_it_cannot_restate():
+    runner = bl.Runner(bl.networks.coba(N, seed=0), progress=False)
+    runner.run(10.0)
+    live = bl.widgets.LiveRun(runner, duration=20.0)
+    with pytest.raises(ValueError, match=r"LiveRun.code: the network had already run to t = 10 ms.*replay_code"):
+        live.code()
+    live.close()
+    live = make(duration=20.0, inputs={"E": 5.0})
+    with pytest.raises(ValueError, match=r"inputs=.*replay_code"):
+        live.code()
     live.close()
 
 

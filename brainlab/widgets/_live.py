@@ -18,6 +18,7 @@ the page.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -140,6 +141,7 @@ class LiveRun(AbstractPanel):
             raise TypeError(f"LiveRun: runner_or_net must be a bl.Network (e.g. bl.networks.coba(1000)) or a "
                             f"bl.Runner, got {type(runner_or_net).__name__}.")
         self.net = self.runner.net
+        self._description, self._no_description = _describe(self.net, self.runner.t)
         sizes = self.runner._spike_sizes()
         raster_pops = populations("raster", raster, sizes)
         rate_pops = populations("rates", rates, sizes)
@@ -338,6 +340,36 @@ class LiveRun(AbstractPanel):
                  + (", inputs=inputs)  # the live run's inputs" if self.inputs is not None else ")")]
         return "\n".join(lines) + "\n"
 
+    def code(self) -> str:
+        """Python that builds this network as it was when the panel was made (:meth:`bl.Network.to_dict`) and
+        replays the run so far with its logged changes: executed in a fresh namespace, ``res`` holds the same
+        spikes as :meth:`result`.  The code starts the network from its initial values (t = 0), as a panel on a
+        fresh network does.
+
+        Raises:
+            ValueError: the network cannot be described (a module of your own), the panel started from a network
+                that had already run, or the run has ``inputs=`` (write those yourself: :meth:`replay_code`).
+        """
+        if self._description is None:
+            raise ValueError(f"LiveRun.code: {self._no_description}; use replay_code() with a network built like "
+                             "this one.")
+        if self.inputs is not None:
+            raise ValueError("LiveRun.code: this run has inputs=, which code cannot restate; use replay_code() and "
+                             "pass the same inputs.")
+        from .._network_code import network_code
+
+        default_dt = self.net.default_dt()
+        target = "net"
+        lines = [network_code(self._description).rstrip("\n"), ""]
+        if not math.isclose(self.runner.dt, default_dt, rel_tol=1e-12):
+            lines.append(f"runner = bl.Runner(net, dt={self.runner.dt!r}, progress=False)  # the live run's step (ms)")
+            target = "runner"
+        rows = ",\n    ".join(f"({t!r}, {p!r}, {v!r})" for t, p, v in self.changes)
+        lines += ["# the parameter changes of the live run, replayed at their times: (t in ms, State path, value)",
+                  f"changes = [\n    {rows},\n]" if self.changes else "changes = []",
+                  f"res = bl.widgets.LiveRun.replay({target}, changes, duration={float(self.t)!r})"]
+        return "\n".join(lines) + "\n"
+
     # -- internals ------------------------------------------------------------------------------------------
     def _change(self, path: str, value: float) -> None:
         """A slider moved: write the value now (between two chunks: nothing runs ahead) and log it."""
@@ -480,6 +512,7 @@ class LiveRun(AbstractPanel):
         self._bokeh = self.bokeh_view(column(*figs))
         self._bokeh.on_stream_echo(self.guarded(self._page_echo, "page"))
         parts.append(self._bokeh)
+        parts.append(self.export_bar())  # the windows' data, the figures, and code() that replays the run
         parts.append(self.status)
         return W.VBox(parts)
 
@@ -541,3 +574,16 @@ def LiveVoltage(runner_or_net: Any, path: str = "E.V", neurons: Any = (0, 1, 2),
     kwargs.setdefault("raster", False)
     kwargs.setdefault("rates", False)
     return LiveRun(runner_or_net, traces=(path, neurons) if neurons is not None else path, **kwargs)
+
+
+def _describe(net: Any, t: float) -> tuple[dict[str, Any] | None, str]:
+    """The network's description for :meth:`LiveRun.code` (taken before any slider moves it), or why not."""
+    if t != 0.0:
+        return None, f"the network had already run to t = {t:g} ms when the panel was made"
+    to_dict = getattr(net, "to_dict", None)
+    if to_dict is None:
+        return None, f"a {type(net).__name__} has no to_dict() description"
+    try:
+        return to_dict(), ""
+    except (TypeError, ValueError) as exc:
+        return None, f"the network cannot be described ({exc})"
