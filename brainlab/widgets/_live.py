@@ -585,5 +585,5 @@ def _describe(net: Any, t: float) -> tuple[dict[str, Any] | None, str]:
         return None, f"a {type(net).__name__} has no to_dict() description"
     try:
         return to_dict(), ""
-    except (TypeError, ValueError) as exc:
-        return None, f"the network cannot be described ({exc})"
+    except Exception as exc:  # noqa: BLE001 - a panel must open on any network; only code() needs the description
+        return None, f"the network cannot be described ({type(exc).__name__}: {exc})"
