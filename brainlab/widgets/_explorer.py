@@ -3,10 +3,11 @@ spike readout, an F-I curve and the code that reproduces what is shown."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as W
@@ -117,6 +118,8 @@ class NeuronExplorer(AbstractPanel):
         self.input_current: np.ndarray | None = None
         self.spike_count = 0
         self.rate = 0.0
+        self._held = 0
+        self._dirty = False
         self._stale: set[str] = set()
         self._written: dict[str, float] = dict(start)  # the parameter values last written into the model
 
@@ -247,6 +250,24 @@ class NeuronExplorer(AbstractPanel):
                        W.HBox([c["show_code"], self.export_bar(with_code=False)]), self.code_view, self.status])
 
     # -- driving the panel from code ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _holding(self) -> Iterator[None]:
+        """Changes inside run the model once, at the end."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held and self._dirty:
+                self._dirty = False
+                self._job.request()
+
+    def _request(self) -> None:
+        if self._held:
+            self._dirty = True
+        else:
+            self._job.request()
+
     def set(self, **values: Any) -> None:
         """Set controls by name, then run once, at once: ``ex.set(gNa=100., amplitude=5., input='step')``.
 

@@ -24,10 +24,9 @@ applied back to the kernel's sources (see :func:`_bokeh_model_class`).
 
 from __future__ import annotations
 
-import contextlib
 import html
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
@@ -57,8 +56,6 @@ class AbstractPanel:
         self.errors: list[BaseException] = []
         self._widget: W.Widget | None = None
         self._jobs: list[LatestWins] = []
-        self._held = 0  # depth of _holding(): changes inside run the recomputation once, at the end
-        self._dirty = False
         self._closed = False
         self.set_status("ready")
 
@@ -201,30 +198,6 @@ class AbstractPanel:
         job = LatestWins(work, on_error=lambda exc: self.show_error(exc, where), delay=delay)
         self._jobs.append(job)
         return job
-
-    # -- batching a panel's own recomputation (``self._job``, from :meth:`schedule`) ------------------------
-    @contextlib.contextmanager
-    def _holding(self) -> Iterator[None]:
-        """Changes made inside request ``self._job`` once, at the end (then :meth:`_released` runs)."""
-        self._held += 1
-        try:
-            yield
-        finally:
-            self._held -= 1
-            if not self._held and self._dirty:
-                self._dirty = False
-                self._released()
-
-    def _released(self) -> None:
-        """What the end of :meth:`_holding` does when a change was held back: request the recomputation."""
-        self._job.request()
-
-    def _request(self) -> None:
-        """Request ``self._job`` now, or at the end of the current :meth:`_holding`."""
-        if self._held:
-            self._dirty = True
-        else:
-            self._job.request()
 
     def settle(self) -> None:
         """Run every pending recomputation now, so that ``sources`` show the current control values."""

@@ -14,9 +14,10 @@ The API other panels code against (:class:`~brainlab.widgets.BifurcationPanel`, 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as W
@@ -141,6 +142,8 @@ class PhasePlanePanel(AbstractPanel):
         self.separatrices: Any = None
         self.cycle: Any = None
         self._callbacks: list[Callable[[dict[str, float]], Any]] = []
+        self._held = 0
+        self._dirty = False
         self._notifying = False
         self.last_update_ms = float("nan")
         self._build_controls(bounds, duration, field)
@@ -288,9 +291,23 @@ class PhasePlanePanel(AbstractPanel):
         return self._fixed_points
 
     # -- changes -----------------------------------------------------------------------------------------
-    def _released(self) -> None:
-        self._job.request()
-        self._notify()
+    @contextlib.contextmanager
+    def _holding(self) -> Iterator[None]:
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held and self._dirty:
+                self._dirty = False
+                self._job.request()
+                self._notify()
+
+    def _request(self) -> None:
+        if self._held:
+            self._dirty = True
+        else:
+            self._job.request()
 
     def _changed(self) -> None:
         self._request()
